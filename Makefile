@@ -1,0 +1,48 @@
+# The suite's commands. First use creates .venv and installs the project into it (editable);
+# editing pyproject.toml reinstalls. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := figures
+.PHONY: figures test check report bench lint clean env
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+## env: only build the virtual environment
+env: $(STAMP)
+
+## figures: every figure (figures/out/) and the agreement report (results/) -- the main job
+figures: $(STAMP)
+	$(BIN)/python figures/make_all.py
+	$(BIN)/python -m sims.report
+
+## report: results/agreement.csv and results/agreement.md
+report: $(STAMP)
+	$(BIN)/python -m sims.report
+
+## test: the fast tier (theory, properties, agreement at small sizes); minutes on 2 cores
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+## check: the slow tier -- every claim at thorough settings, hypothesis 'thorough' profile
+check: $(STAMP)
+	$(BIN)/python -m pytest -q --hypothesis-profile=thorough
+	$(BIN)/python -m sims.report --thorough
+
+## bench: engine and figure timings into results/bench.csv and results/bench.md
+bench: $(STAMP)
+	$(BIN)/python -m sims.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check theory sims figures tests
+	$(BIN)/ruff format --check theory sims figures tests
+
+clean:
+	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache
