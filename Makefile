@@ -42,7 +42,6 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check theory sims figures tests
-	$(BIN)/ruff format --check theory sims figures tests
 
 clean:
 	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,326 @@
+"""Exact learning dynamics of deep linear networks.
+
+Setting (Saxe, McClelland & Ganguli 2014, arXiv:1312.6120): a network
+``y = W_D ... W_1 x`` with D weight matrices, trained by gradient flow on the squared loss
+``1/2 E||y - W_D...W_1 x||^2`` with whitened inputs (``E[x x^T] = I``). The target enters only
+through the input-output correlation ``Sigma_yx = E[y x^T] = U S V^T``.
+
+Time convention: ``tau dW/dt = -dL/dW``; a gradient-descent simulation with learning rate
+``lr`` reaches time ``t = lr * step`` (so ``tau = 1`` in those units).
+
+From a *decoupled* start (every layer's singular vectors aligned with its neighbours and the
+target's) each mode alpha evolves independently as a scalar ``u_alpha = u_alpha^T W_D...W_1
+v_alpha``, the product of D per-layer strengths. With equal (balanced) strengths
+``tau du/dt = D u^{2-2/D} (s - u)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory._validate import as_finite, integer_at_least, non_negative, positive
+
+__all__ = [
+    "mode_strength",
+    "learning_time",
+    "deep_mode_strength",
+    "deep_learning_time",
+    "stable_learning_rate",
+    "hierarchy_singular_values",
+    "lambda_balanced_product",
+]
+
+
+def mode_strength(t, s, u0, *, tau=1.0):
+    """Strength u(t) of one input-output mode of a two-layer linear network.
+
+    Gradient flow from a balanced, decoupled start (Saxe et al. 2014, arXiv:1312.6120, eq. 12):
+
+        u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)
+
+    evaluated as ``s / (1 + (s/u0 - 1) e^{-2st/tau})``, which never overflows and tends to s
+    for large t. Valid for u0 < s (sigmoidal rise) and u0 > s (decay onto s).
+
+    Args:
+        t: time (>= 0), in units where ``t = learning_rate * step``.
+        s: singular value of the mode in Sigma_yx (> 0).
+        u0: initial strength (> 0).
+        tau: time constant (> 0).
+
+    Returns:
+        u(t), broadcast over all arguments (float64).
+
+    Example:
+        >>> float(mode_strength(0.0, 2.0, 1e-3))
+        0.001
+        >>> round(float(mode_strength(50.0, 2.0, 1e-3)), 12)
+        2.0
+    """
+    t = non_negative("t", t)
+    s = positive("s", s)
+    u0 = positive("u0", u0)
+    tau = positive("tau", tau)
+    return s / (1.0 + (s / u0 - 1.0) * np.exp(-2.0 * s * t / tau))
+
+
+def learning_time(s, u0, u_final, *, tau=1.0):
+    """Time for a two-layer mode to grow (or decay) from u0 to u_final.
+
+    The inverse of :func:`mode_strength` (Saxe et al. 2014, arXiv:1312.6120, eq. 13):
+
+        t = tau / (2 s) ln[ u_final (s - u0) / (u0 (s - u_final)) ]
+
+    Args:
+        s: singular value (> 0).
+        u0: initial strength (> 0, != s).
+        u_final: target strength, strictly between u0 and s.
+        tau: time constant (> 0).
+
+    Returns:
+        The time, broadcast over the arguments.
+
+    Example:
+        >>> t = learning_time(2.0, 1e-3, 1.0)
+        >>> round(float(mode_strength(t, 2.0, 1e-3)), 12)
+        1.0
+    """
+    s = positive("s", s)
+    u0 = positive("u0", u0)
+    u_final = positive("u_final", u_final)
+    tau = positive("tau", tau)
+    between = (u_final - u0) * (s - u_final) > 0
+    if not np.all(between):
+        raise ValueError(
+            f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
+        )
+    return tau / (2.0 * s) * np.log(u_final * (s - u0) / (u0 * (s - u_final)))
+
+
+def _depth_antiderivative(u, s, depth):
+    """F(u) with dF/du = 1 / (D u^{2-2/D} (s - u)), for integer depth D >= 3.
+
+    With x = u^{1/D} the integrand becomes 1 / (x^{D-1} (s - x^D)) = (1/s)[x^{1-D} +
+    x / (s - x^D)], and partial fractions over the D-th roots r_k of s give
+        F = (1/s) [ x^{2-D} / (2-D) - (1/D) sum_k r_k^{2-D} log(x - r_k) ].
+    Complex logs: the imaginary parts are constant along a path that does not cross s, so
+    differences F(u1) - F(u0) taken on the same side of s are real.
+    """
+    x = u ** (1.0 / depth)
+    roots = s[..., None] ** (1.0 / depth) * np.exp(2j * np.pi * np.arange(depth) / depth)
+    logs = np.log((x[..., None] - roots).astype(np.complex128))
+    series = np.sum(roots ** (2 - depth) * logs, axis=-1).real
+    return (x ** (2 - depth) / (2 - depth) - series / depth) / s
+
+
+def deep_learning_time(s, u0, u_final, depth, *, tau=1.0):
+    """Time for a depth-D mode to go from u0 to u_final under tau du/dt = D u^{2-2/D}(s-u).
+
+    The balanced, decoupled depth-D dynamics (Saxe et al. 2014, arXiv:1312.6120, sec. 3;
+    one scalar per layer, all equal). Closed forms: D = 1 gives tau ln[(s-u0)/(s-u_final)],
+    D = 2 gives :func:`learning_time`, D >= 3 the partial-fraction antiderivative above.
+
+    Args:
+        s, u0: as in :func:`mode_strength` (u0 != s).
+        u_final: strictly between u0 and s.
+        depth: number of weight matrices D (integer >= 1; a scalar).
+        tau: time constant (> 0).
+    """
+    depth = integer_at_least("depth", depth, 1)
+    if depth == 2:
+        return learning_time(s, u0, u_final, tau=tau)
+    s, u0, u_final = np.broadcast_arrays(
+        positive("s", s), positive("u0", u0), positive("u_final", u_final)
+    )
+    tau = positive("tau", tau)
+    if not np.all((u_final - u0) * (s - u_final) > 0):
+        raise ValueError(
+            f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
+        )
+    if depth == 1:
+        return tau * np.log((s - u0) / (s - u_final))
+    return tau * (_depth_antiderivative(u_final, s, depth) - _depth_antiderivative(u0, s, depth))
+
+
+def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
+    """Strength u(t) of one mode of a depth-D linear network from a balanced, decoupled start.
+
+    Solves tau du/dt = D u^{2-2/D} (s - u), u(0) = u0 (Saxe et al. 2014, arXiv:1312.6120,
+    sec. 3). D = 1: u = s - (s - u0) e^{-t/tau}; D = 2: :func:`mode_strength`; D >= 3: the
+    closed form t(u) of :func:`deep_learning_time` inverted by bisection in log u
+    (relative error below 1e-12; u tends to s, never overshoots).
+
+    Args:
+        t: time (>= 0); s (> 0); u0 (> 0): broadcast together.
+        depth: number of weight matrices D (integer >= 1; a scalar).
+        tau: time constant (> 0).
+
+    Example:
+        >>> u = deep_mode_strength(1.0, 2.0, 0.1, 4)
+        >>> t = deep_learning_time(2.0, 0.1, u, 4)
+        >>> round(float(t), 10)
+        1.0
+    """
+    depth = integer_at_least("depth", depth, 1)
+    t, s, u0 = np.broadcast_arrays(non_negative("t", t), positive("s", s), positive("u0", u0))
+    tau = positive("tau", tau)
+    if depth == 1:
+        return s - (s - u0) * np.exp(-t / tau)
+    if depth == 2:
+        return mode_strength(t, s, u0, tau=tau)
+    # Bisection on v = ln u between ln u0 and ln s: t(u) is monotone there, and log-space
+    # keeps the relative accuracy of tiny initial strengths.
+    low, high = np.log(np.minimum(u0, s)), np.log(np.maximum(u0, s))
+    rising = u0 < s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # At u == s exactly the time is infinite (NaN here): "too late", as intended; and a
+        # mode that starts at u0 == s stays there (handled at the end).
+        start = _depth_antiderivative(u0, s, depth)
+    for _ in range(120):
+        mid = 0.5 * (low + high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            elapsed = tau * np.abs(_depth_antiderivative(np.exp(mid), s, depth) - start)
+        # too early on the path: move the bracket's start end forward
+        before = elapsed < t
+        move_low = before == rising
+        low = np.where(move_low, mid, low)
+        high = np.where(move_low, high, mid)
+    u = np.exp(0.5 * (low + high))
+    return np.where(u0 == s, s, u)
+
+
+def stable_learning_rate(s, depth):
+    """Largest stable GD learning rate at the decoupled minimum: 2 / (D s^{2-2/D}).
+
+    At u = s every layer has strength s^{1/D}; the Hessian of 1/2 (s - prod a_l)^2 there is
+    rank one with eigenvalue D s^{2-2/D}, and GD with lr > 2/lambda_max diverges.
+    """
+    depth = integer_at_least("depth", depth, 1)
+    s = positive("s", s)
+    return 2.0 / (depth * s ** (2.0 - 2.0 / depth))
+
+
+def hierarchy_singular_values(levels):
+    """Singular values of the feature-by-item matrix of a binary tree with ``levels`` splits.
+
+    The dataset (in the spirit of Saxe, McClelland & Ganguli 2019, PNAS, arXiv:1810.10531):
+    P = 2^L items are the leaves of a complete binary tree of depth L; every node of the tree
+    (2^{L+1} - 1 of them, leaves included) is one feature, equal to 1 for the items below
+    it and 0 otherwise. The item-item Gram matrix Y^T Y counts common ancestors and is
+    diagonalised by the Haar wavelets of the tree:
+      - the uniform vector: eigenvalue sum_{l=0}^{L} 2^{L-l} = 2^{L+1} - 1;
+      - the wavelet that splits a node at level k (+ on one child, - on the other):
+        eigenvalue sum_{l=k+1}^{L} 2^{L-l} = 2^{L-k} - 1, with multiplicity 2^k.
+
+    Returns:
+        (values, multiplicities): singular values sqrt(eigenvalue) from coarse to fine,
+        and how often each occurs (they sum to P).
+
+    Example:
+        >>> values, counts = hierarchy_singular_values(2)
+        >>> [round(v * v) for v in values], counts.tolist()
+        ([7, 3, 1], [1, 1, 2])
+    """
+    levels = integer_at_least("levels", levels, 1)
+    eigen = [2.0 ** (levels + 1) - 1] + [2.0 ** (levels - k) - 1 for k in range(levels)]
+    counts = [1] + [2**k for k in range(levels)]
+    return np.sqrt(np.array(eigen)), np.array(counts, dtype=np.int64)
+
+
+def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
+    """End-to-end map W2 W1 (t) of a two-layer linear network from a lambda-balanced start.
+
+    Gradient flow on 1/2 E||y - W2 W1 x||^2 with whitened inputs, from any W1 (N2 x N1),
+    W2 (N3 x N2) with W2^T W2 - W1 W1^T = lambda I (Braun et al. 2022, arXiv:2209.12523,
+    lambda = 0; Dominé et al. 2024, arXiv:2409.14623, any lambda). With Q = [W1^T; W2] the
+    conserved balance gives tau dQ/dt = F Q - 1/2 Q Q^T Q, where
+        F = [[-lambda/2 I, Sigma_yx^T], [Sigma_yx, lambda/2 I]],
+    so P = Q Q^T solves the Riccati equation tau dP/dt = F P + P F - P^2, whose solution is
+        P(t) = e^{Ft} Q0 [I + Q0^T G(t) Q0]^{-1} Q0^T e^{Ft},  G(t) = int_0^t e^{2Fr} dr,
+    (write M = P^{-1}: tau dM/dt = I - F M - M F is linear; Woodbury handles rank P < N).
+    W2 W1 is the lower-left N3 x N1 block of P.
+
+    The bracket [I + Q0^T G Q0] is positive definite for every t >= 0 (G is), so the formula
+    has no singular case for valid inputs. Singular situations are excluded at the input:
+    lambda-balance must hold (W2^T W2 - W1 W1^T = lambda I within ``atol``), which for
+    lambda > 0 needs N3 >= N2 and for lambda < 0 needs N1 >= N2. A start with no overlap with
+    a growing direction of F stays on that saddle forever; the formula reproduces this, but
+    such starts are measure zero and numerically ill-conditioned at large t.
+
+    Args:
+        t: times (>= 0), any shape T.
+        w1: (N2, N1); w2: (N3, N2): the initial weights, lambda-balanced.
+        sigma_yx: (N3, N1) input-output correlation.
+        tau: time constant (> 0).
+
+    Returns:
+        Array of shape T + (N3, N1).
+    """
+    t = non_negative("t", t)
+    tau = positive("tau", tau)
+    w1, w2 = as_finite("w1", w1), as_finite("w2", w2)
+    sigma_yx = as_finite("sigma_yx", sigma_yx)
+    n2, n1 = w1.shape
+    n3 = w2.shape[0]
+    if w2.shape != (n3, n2) or sigma_yx.shape != (n3, n1):
+        raise ValueError(
+            f"shapes must be w1 (N2, N1), w2 (N3, N2), sigma_yx (N3, N1); got w1 {w1.shape}, "
+            f"w2 {w2.shape}, sigma_yx {sigma_yx.shape}"
+        )
+    balance = w2.T @ w2 - w1 @ w1.T
+    lam = float(np.trace(balance)) / n2
+    if not np.allclose(balance, lam * np.eye(n2), atol=atol):
+        raise ValueError(
+            "w1, w2 must be lambda-balanced (W2^T W2 - W1 W1^T = lambda I within atol="
+            f"{atol}); max deviation {np.max(np.abs(balance - lam * np.eye(n2))):.3g}"
+        )
+    f_matrix = np.block([[-lam / 2 * np.eye(n1), sigma_yx.T], [sigma_yx, lam / 2 * np.eye(n3)]])
+    f, basis = np.linalg.eigh(f_matrix)
+    # The flow is autonomous, so P(t + h) is the closed form applied to P(t). Marching in
+    # chunks with |f| h <= 1 keeps every exponential O(1): the formula stays exact and
+    # well conditioned at any t (one big step would overflow e^{2ft} and lose rank).
+    chunk = 1.0 / max(np.abs(f).max(), 1e-12)
+    q = basis.T @ np.concatenate([w1.T, w2], axis=0)  # Q in the eigenbasis of F
+    now = 0.0
+    out = np.empty(t.shape + (n3, n1))
+    for index in np.argsort(t, axis=None):
+        target = t.flat[index] / tau
+        while now < target:
+            h = min(chunk, target - now)
+            q = _riccati_step(q, f, h)
+            now += h
+        out[np.unravel_index(index, t.shape)] = (basis @ q @ q.T @ basis.T)[n1:, :n1]
+    return out
+
+
+def _riccati_step(q, f, h):
+    """Q(h) with Q Q^T solving dP/dt = F P + P F - P^2 from Q(0) = q; F = diag(f).
+
+    P(h) = e^{Fh} q [I + q^T G q]^{-1} q^T e^{Fh}, G = diag((e^{2fh} - 1) / (2f)); returned
+    as a factor e^{Fh} q L^{-T} with L L^T the Cholesky factor of the bracket.
+    """
+    g = np.where(f == 0, h, np.expm1(2 * f * h) / (2 * np.where(f == 0, 1.0, f)))
+    bracket = np.eye(q.shape[1]) + q.T @ (g[:, None] * q)
+    lower = np.linalg.cholesky(bracket)
+    return np.linalg.solve(lower, (np.exp(f * h)[:, None] * q).T).T
+
+
+def symbolic_mode_strength(t, s, u0, tau):
+    """Eq. 12 of Saxe et al. 2014 as a SymPy expression (for the proofs of claim DL7)."""
+    import sympy
+
+    grow = sympy.exp(2 * s * t / tau)
+    return s * grow / (grow - 1 + s / u0)
+
+
+def symbolic_linear_strength(t, s, u0, tau):
+    """The depth-1 solution of tau du/dt = s - u as a SymPy expression."""
+    import sympy
+
+    return s - (s - u0) * sympy.exp(-t / tau)
+
+
+def symbolic_learning_time(s, u0, u_final, tau):
+    """Eq. 13 of Saxe et al. 2014 (the inverse of eq. 12) as a SymPy expression."""
+    import sympy
+
+    return tau / (2 * s) * sympy.log(u_final * (s - u0) / (u0 * (s - u_final)))
