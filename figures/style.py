@@ -69,5 +69,5 @@ def save(fig, name: str) -> list[Path]:
     fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
     plt.close(fig)
     for path in paths:
-        print(f"wrote {path.relative_to(OUT.parent.parent) if OUT.is_relative_to(OUT.parent.parent) else path}")
+        print(f"wrote {path}")
     return paths

@@ -101,17 +101,28 @@ def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0,
                  on_divergence="raise"):
     """Train from ``weights`` (member axis first) on the whitened task; the products W(t).
 
-    Returns (t, products) with products of shape (members, len(t), N_out, N_in).
+    Returns (t, products, result) with products of shape (members, len(t), N_out, N_in).
+    A learning rate above the stability bound 2 / (D s_max^{2-2/D}) of the solution is
+    reported as divergence even when the loss stays finite (GD then oscillates, or falls
+    onto the saddle at the origin, and never converges), naming the bound.
     """
     x, y = whitened_task(sigma_yx, seed=seed)
     epochs = int(round(t_max / learning_rate))
-    n_members = weights[0].shape[0]
+    n_members, depth = weights[0].shape[0], len(weights)
     members = engine.ensemble(range(n_members), learning_rate=learning_rate)
+    bound = float(theory.stable_learning_rate(np.linalg.norm(sigma_yx, 2), depth))
     result = engine.train(
         squared_loss, weights, (x, y), members=members, epochs=epochs,
         record_every=max(epochs // points, 1), observe=observe_product,
-        on_divergence=on_divergence,
+        on_divergence="flag" if learning_rate > bound else on_divergence,
     )
+    if learning_rate > bound and on_divergence == "raise":
+        raise engine.DivergenceError(
+            f"learning_rate={learning_rate:g} exceeds the stability bound 2/(D s_max^(2-2/D)) = "
+            f"{bound:.4g} (D={depth}, s_max={np.linalg.norm(sigma_yx, 2):.4g}): GD cannot "
+            f"converge; final losses {np.round(result.records['loss'][:, -1], 4).tolist()}",
+            members,
+        )
     return result.steps * learning_rate, result.records["product"], result
 
 

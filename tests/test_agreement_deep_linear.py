@@ -1,0 +1,99 @@
+"""Simulation vs theory for deep linear networks (claims DL1-DL7).
+
+Each test draws parameters inside the claim's domain, runs the claim's own check (the same
+code as the agreement report) and asserts it; the measured numbers are printed either way.
+The negative tests feed each claim its perturbed closed forms, which must fail.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import theory.deep_linear as dl
+from sims import deep_linear as sim
+from sims import engine, registry
+
+spectra = st.sampled_from([[3.0, 2.0, 1.0, 0.5], [2.5, 1.5], [1.0, 0.8, 0.6], [4.0, 1.0]])
+shapes = st.sampled_from([(6, 5, 4), (4, 4, 4), (5, 3, 6)])  # n_in, n_out, hidden
+
+
+def assert_passes(label, **params):
+    outcome = registry.get(label).run(**params)
+    print(label, params, outcome.summary(), dict(outcome.details))
+    assert outcome.passed, outcome.summary()
+
+
+@given(singular_values=spectra, u0=st.floats(1e-4, 0.3), shape=shapes)
+def test_DL1_mode_trajectories_follow_eq_12(singular_values, u0, shape):
+    n_in, n_out, hidden = shape
+    k = min(len(singular_values), n_in, n_out, hidden)
+    assert_passes("DL1", singular_values=singular_values[:k], u0=u0, n_in=n_in, n_out=n_out,
+                  hidden=hidden)
+
+
+@given(init_std=st.sampled_from([1e-3, 3e-4]), hidden=st.sampled_from([16, 24]))
+def test_DL2_random_init_learning_times(init_std, hidden):
+    assert_passes("DL2", init_std=init_std, hidden=hidden, seeds=4)
+
+
+@given(u0=st.floats(0.02, 0.3), depth=st.sampled_from([1, 3, 5, 8]))
+def test_DL3_deep_mode_trajectories(u0, depth):
+    assert_passes("DL3", u0=u0, depths=[depth])
+
+
+def test_DL4_depth_independent_learning():
+    assert_passes("DL4", depths=[2, 8, 32], seeds=2)
+
+
+@pytest.mark.slow
+def test_DL4_depth_independent_learning_all_depths():
+    assert_passes("DL4")
+
+
+@given(levels=st.sampled_from([2, 3, 4]), u0=st.floats(1e-4, 1e-2))
+def test_DL5_progressive_differentiation(levels, u0):
+    assert_passes("DL5", levels=levels, u0=u0)
+
+
+@given(lambdas=st.sampled_from([[-1.0], [0.0], [0.5], [2.0], [-0.5, 1.0]]),
+       scale=st.floats(0.1, 1.0))
+def test_DL6_lambda_balanced_dynamics(lambdas, scale):
+    assert_passes("DL6", lambdas=lambdas, scale=scale)
+
+
+def test_DL7_symbolic_proofs():
+    assert_passes("DL7")
+
+
+@pytest.mark.parametrize("label", ["DL1", "DL2", "DL3", "DL5", "DL6", "DL7"])
+def test_perturbed_closed_form_fails(label):
+    claim = registry.get(label)
+    assert claim.perturbations, f"{label} has no negative test"
+    for name, wrong in claim.perturbations.items():
+        outcome = claim.run(closed_form=wrong)
+        print(label, name, outcome.summary())
+        assert not outcome.passed, f"{label} still passes with '{name}'"
+
+
+def test_DL4_perturbed_closed_form_fails():
+    claim = registry.get("DL4")
+    for name, wrong in claim.perturbations.items():
+        assert not claim.run(closed_form=wrong, depths=[2, 8, 32], seeds=2).passed, name
+
+
+@pytest.mark.parametrize("factor", [1.05, 1.5, 3.0])
+def test_learning_rate_above_stability_bound_reports_divergence(factor):
+    target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
+    u, s, v = sim.svd(target)
+    init = sim.stack([sim.decoupled_init(u, v, np.full(3, 0.5), (5, 5, 5))])
+    lr = factor * float(dl.stable_learning_rate(3.0, 2))
+    with pytest.raises(engine.DivergenceError, match="stability bound"):
+        sim.run_products(init, target, learning_rate=lr, t_max=500 * lr)
+
+
+def test_same_seed_same_bytes():
+    runs = [sim.simulate_decoupled.uncached(target=sim.random_target([2.0, 1.0], 4, 4), u0=0.01,
+                                            depth=3, learning_rate=1e-2, t_max=3.0, hidden=4)
+            for _ in range(2)]
+    assert runs[0]["u"].tobytes() == runs[1]["u"].tobytes()
