@@ -1,0 +1,218 @@
+"""Benchmarks, measured in one process so that ratios compare like with like.
+
+    python -m sims.bench [--skip-figures]
+
+(a) The training engine on two ensembles, against two NumPy implementations of the same
+    training (hand-batched over seeds with manual backprop, and a per-seed loop) and against
+    the machine's large-matmul throughput measured in this run:
+      - tiny deep linear: 64 seeds x 2000 steps, widths 8-16-16-8, 64 samples;
+      - medium tanh MLP: 64 seeds x 1000 steps, widths 32-64-64-10, 256 samples.
+(b) Every figure script, cold (empty simulation cache) and cached, in a fresh process each,
+    plus the agreement report.
+
+Writes results/bench.csv (benchmark, variant, seconds, seed_steps_per_s, gflops,
+ratio_to_numpy_batched) and results/bench.md. Timings are best-of-3 wall-clock seconds for
+(a) and single runs for (b); nothing is asserted: these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from sims import engine
+from sims.cache import ROOT
+
+SEEDS = 64
+CASES = {
+    # name: (widths, activation, samples, steps)
+    "engine:deep_linear_tiny": ((8, 16, 16, 8), "linear", 64, 2000),
+    "engine:tanh_mlp_medium": ((32, 64, 64, 10), "tanh", 256, 1000),
+}
+
+
+def _forward(weights, x, activation):
+    h = x
+    for k, w in enumerate(weights):
+        h = h @ w
+        if activation == "tanh" and k < len(weights) - 1:
+            h = jnp.tanh(h)
+    return h
+
+
+def mlp_loss_linear(weights, batch, hyper):
+    x, y = batch
+    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "linear") - y) ** 2, axis=1))
+
+
+def mlp_loss_tanh(weights, batch, hyper):
+    x, y = batch
+    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "tanh") - y) ** 2, axis=1))
+
+
+LOSSES = {"linear": mlp_loss_linear, "tanh": mlp_loss_tanh}
+
+
+def flops_per_step(widths, samples):
+    """Forward 2 P n_in n_out per layer, backward twice that: 6 P sum n_in n_out."""
+    return 6 * samples * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def make_problem(widths, samples, seeds, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, widths[0]))
+    y = rng.standard_normal((samples, widths[-1]))
+    weights = tuple(rng.standard_normal((seeds, a, b)) / np.sqrt(a)
+                    for a, b in zip(widths[:-1], widths[1:], strict=True))
+    return x, y, weights
+
+
+def numpy_batched(weights, x, y, activation, lr, steps):
+    """The same GD, batched over seeds with np.matmul and manual backprop."""
+    weights = [w.copy() for w in weights]
+    n = x.shape[0]
+    for _ in range(steps):
+        hs = [np.broadcast_to(x, (weights[0].shape[0],) + x.shape)]
+        for k, w in enumerate(weights):
+            z = hs[-1] @ w
+            hs.append(np.tanh(z) if activation == "tanh" and k < len(weights) - 1 else z)
+        delta = (hs[-1] - y) / n
+        for k in range(len(weights) - 1, -1, -1):
+            grad = np.swapaxes(hs[k], 1, 2) @ delta
+            if k:
+                delta = delta @ np.swapaxes(weights[k], 1, 2)
+                if activation == "tanh":
+                    delta = delta * (1 - hs[k] ** 2)
+            weights[k] -= lr * grad
+    return weights
+
+
+def numpy_per_seed(weights, x, y, activation, lr, steps):
+    """The same GD, one seed at a time (the loop a first implementation would write)."""
+    return [numpy_batched([w[s:s + 1] for w in weights], x, y, activation, lr, steps)
+            for s in range(weights[0].shape[0])]
+
+
+def best_of(function, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_gflops(n=2048):
+    a, b = np.random.default_rng(0).standard_normal((2, n, n))
+    seconds = best_of(lambda: a @ b)
+    return 2 * n**3 / seconds / 1e9
+
+
+def engine_rows(peak):
+    rows = []
+    for name, (widths, activation, samples, steps) in CASES.items():
+        x, y, weights = make_problem(widths, samples, SEEDS)
+        lr = 1e-3
+        members = engine.ensemble(range(SEEDS), learning_rate=lr)
+        loss = LOSSES[activation]
+
+        def run_engine(weights=weights, x=x, y=y, members=members, steps=steps, loss=loss):
+            engine.train(loss, weights, (x, y), members=members, epochs=steps,
+                         record_every=steps)
+
+        run_engine()  # compile once, outside the timing
+        per_step = flops_per_step(widths, samples)
+        timings = {
+            "jax_engine": (best_of(run_engine), SEEDS * steps),
+            "numpy_batched": (best_of(lambda w=weights, x=x, y=y, a=activation, s=steps:
+                                      numpy_batched(w, x, y, a, lr, s)), SEEDS * steps),
+        }
+        # The per-seed loop is slow: time 8 seeds x steps/4 and report the rate.
+        few = tuple(w[:8] for w in weights)
+        timings["numpy_per_seed"] = (
+            best_of(lambda: numpy_per_seed(few, x, y, activation, lr, steps // 4), repeats=1),
+            8 * (steps // 4),
+        )
+        baseline = timings["numpy_batched"][1] / timings["numpy_batched"][0]
+        for variant, (seconds, seed_steps) in timings.items():
+            rate = seed_steps / seconds
+            rows.append(dict(benchmark=name, variant=variant, seconds=seconds,
+                             seed_steps_per_s=rate, gflops=rate * per_step / 1e9,
+                             ratio_to_numpy_batched=rate / baseline,
+                             fraction_of_matmul_peak=rate * per_step / 1e9 / peak))
+    return rows
+
+
+def figure_rows():
+    """Each figure script and the report, cold and cached, each in a fresh process."""
+    scripts = sorted((ROOT / "figures").glob("fig_*.py"))
+    rows = []
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+        env = {**os.environ, "SIMS_CACHE_DIR": cache, "FIGURES_OUT": out}
+        jobs = [(s.stem, [sys.executable, str(s)]) for s in scripts]
+        jobs.append(("agreement_report", [sys.executable, "-m", "sims.report", "--out", out]))
+        for variant in ("cold", "cached"):
+            for name, command in jobs:
+                start = time.perf_counter()
+                done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+                seconds = time.perf_counter() - start
+                if done.returncode not in (0, 1) or (done.returncode and name != "agreement_report"):
+                    print(done.stderr[-2000:], file=sys.stderr)
+                rows.append(dict(benchmark=f"figure:{name}", variant=variant, seconds=seconds))
+                print(f"{name:45s} {variant:6s} {seconds:7.1f}s", flush=True)
+    return rows
+
+
+def to_markdown(frame, peak):
+    lines = ["# Benchmarks", "",
+             f"Machine: {os.cpu_count()} CPUs; large-matmul (2048^2, float64, NumPy) "
+             f"throughput measured in this run: {peak:.1f} GFLOP/s.", "",
+             "## Training engine (64 seeds)", "",
+             "| benchmark | variant | seconds | seed-steps/s | GFLOP/s | x NumPy batched | "
+             "fraction of matmul peak |", "|---|---|---|---|---|---|---|"]
+    engine_part = frame[frame["benchmark"].str.startswith("engine:")]
+    for r in engine_part.itertuples():
+        lines.append(f"| {r.benchmark} | {r.variant} | {r.seconds:.3f} | "
+                     f"{r.seed_steps_per_s:,.0f} | {r.gflops:.2f} | "
+                     f"{r.ratio_to_numpy_batched:.2f} | {r.fraction_of_matmul_peak:.3f} |")
+    figures = frame[frame["benchmark"].str.startswith("figure:")]
+    if len(figures):
+        table = figures.pivot(index="benchmark", columns="variant", values="seconds")
+        lines += ["", "## Figures (each in a fresh process; includes start-up and plotting)", "",
+                  "| figure | cold s | cached s |", "|---|---|---|"]
+        for name, row in table.iterrows():
+            lines.append(f"| {name.removeprefix('figure:')} | {row['cold']:.1f} | "
+                         f"{row['cached']:.1f} |")
+        lines.append(f"| **total** | {table['cold'].sum():.1f} | {table['cached'].sum():.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="engine and figure benchmarks")
+    parser.add_argument("--skip-figures", action="store_true")
+    args = parser.parse_args(argv)
+    peak = matmul_gflops()
+    rows = engine_rows(peak)
+    if not args.skip_figures:
+        rows += figure_rows()
+    frame = pd.DataFrame(rows)
+    out = ROOT / "results"
+    out.mkdir(exist_ok=True)
+    columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops",
+               "ratio_to_numpy_batched"]
+    frame[columns].to_csv(out / "bench.csv", index=False)
+    (out / "bench.md").write_text(to_markdown(frame, peak))
+    print((out / "bench.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The shared training engine: optimisers, batching, recording, divergence, determinism."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sims import engine
+
+
+def linear_loss(params, batch, hyper):
+    x, y = batch
+    return 0.5 * jnp.mean((x @ params["w"] - y) ** 2)
+
+
+def observe_weights(params, data, hyper):
+    return {"w": params["w"]}
+
+
+def problem(n=64, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    return x, x @ np.arange(1.0, d + 1)
+
+
+def test_full_batch_gd_matches_numpy_loop():
+    x, y = problem()
+    members = engine.ensemble([0], learning_rate=[0.05, 0.1])
+    result = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
+                          epochs=25, record_every=5, observe=observe_weights)
+    for k, lr in enumerate([0.05, 0.1]):
+        w = np.zeros(3)
+        for _ in range(25):
+            w = w - lr * x.T @ (x @ w - y) / len(y)
+        np.testing.assert_allclose(result.records["w"][k, -1], w, rtol=1e-12)
+    assert result.epochs.tolist() == [0, 5, 10, 15, 20, 25]
+    assert result.records["loss"].shape == (2, 6)
+
+
+def test_adam_matches_reference_update():
+    x, y = problem()
+    members = engine.ensemble([0], learning_rate=1e-2)
+    result = engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y), members=members,
+                          epochs=3, record_every=1, observe=observe_weights, optimizer="adam")
+    w, m, v = np.zeros(3), np.zeros(3), np.zeros(3)
+    for step in range(1, 4):
+        g = x.T @ (x @ w - y) / len(y)
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
+        w = w - 1e-2 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    np.testing.assert_allclose(result.records["w"][0, -1], w, rtol=1e-12)
+
+
+def count_visits(params, batch, hyper):
+    # gradient w.r.t. "c" is the number of times each sample index is in the batch
+    index, _ = batch
+    return -jnp.sum(params["c"][index.astype(jnp.int32)])
+
+
+def test_minibatch_epoch_visits_every_sample_once():
+    n = 32
+    data = (np.arange(n, dtype=np.float64), np.zeros(n))
+    members = engine.ensemble([3, 4], learning_rate=1.0)
+    result = engine.train(count_visits, {"c": np.zeros((2, n))}, data, members=members,
+                          epochs=2, batch_size=8, record_every=1,
+                          observe=lambda p, d, h: {"c": p["c"]})
+    np.testing.assert_array_equal(result.records["c"][:, -1], np.full((2, n), 2.0))
+    assert result.steps.tolist() == [0, 4, 8]
+
+
+def test_same_seed_same_bytes_and_seeds_differ():
+    x, y = problem()
+    members = engine.ensemble([0, 1], learning_rate=0.05)
+
+    def run():
+        return engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
+                            epochs=10, batch_size=16, record_every=10,
+                            observe=observe_weights).records["w"]
+
+    first, second = run(), run()
+    assert first.tobytes() == second.tobytes()
+    assert not np.array_equal(first[0], first[1])
+
+
+def test_divergence_is_reported_with_its_hyper_parameters():
+    x, y = problem()
+    members = engine.ensemble([0], learning_rate=[0.05, 50.0])
+    with pytest.raises(engine.DivergenceError, match="learning_rate") as info:
+        engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members, epochs=200,
+                     record_every=10)
+    assert info.value.members["learning_rate"].tolist() == [50.0]
+    flagged = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
+                           epochs=200, record_every=10, on_divergence="flag")
+    assert flagged.diverged.tolist() == [False, True]
+    assert np.isnan(flagged.records["loss"][1, -1]) and np.isfinite(flagged.records["loss"][0]).all()
+
+
+def test_log_spaced_schedule_and_tidy_frame():
+    schedule = engine.record_schedule(1000, log_points=10)
+    assert schedule[0] == 0 and schedule[-1] == 1000 and np.all(np.diff(schedule) > 0)
+    x, y = problem()
+    result = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y),
+                          members=engine.ensemble([0, 1], learning_rate=0.01), epochs=1000,
+                          record_epochs=schedule, observe=observe_weights)
+    frame = result.frame("w")
+    assert len(frame) == 2 * len(schedule) * 3
+    assert {"member", "seed", "learning_rate", "epoch", "step", "index_0", "value"} <= set(frame)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(record_epochs=[1, 2]), "record_epochs"),
+    (dict(on_divergence="ignore"), "on_divergence"),
+])
+def test_bad_arguments_raise(kwargs, message):
+    x, y = problem()
+    with pytest.raises(ValueError, match=message):
+        engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y),
+                     members=engine.ensemble([0], learning_rate=0.1), epochs=5, **kwargs)
+
+
+def test_members_and_params_must_agree():
+    x, y = problem()
+    with pytest.raises(ValueError, match="member axis"):
+        engine.train(linear_loss, {"w": np.zeros((3, 3))}, (x, y),
+                     members=engine.ensemble([0], learning_rate=0.1), epochs=5)
+    with pytest.raises(ValueError, match="learning_rate"):
+        engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y),
+                     members=engine.ensemble([0], learning_rate=-0.1), epochs=5)
