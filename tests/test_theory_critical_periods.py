@@ -1,0 +1,186 @@
+"""Closed forms of the critical-period area against exact solutions, the ODE and each other."""
+
+import doctest
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import theory.critical_periods as cp
+
+
+def logistic(t, target, start):
+    """Solution of dK/dt = 2 K (target - K) from K(0) = start."""
+    return target / (1.0 + (target / start - 1.0) * np.exp(-2.0 * target * t))
+
+
+def depth2_exact(t, sigma, k0, start, end):
+    """K_a, K_b for D = 2 piecewise: symmetric logistic, logistic on sigma - K_b, frozen ratio."""
+    # before the deficit each pathway follows dK/dt = 4 K (sigma/2 - K): logistic at time 2t
+    k_start = logistic(2 * start, sigma / 2, k0)
+    k_a_end = logistic(end - start, sigma - k_start, k_start)
+    ratio = k_a_end / k_start
+    total = logistic(np.maximum(t - end, 0), sigma, k_a_end + k_start)
+    k_a = np.where(t < start, logistic(2 * t, sigma / 2, k0),
+                   np.where(t < end, logistic(t - start, sigma - k_start, k_start),
+                            total * ratio / (1 + ratio)))
+    k_b = np.where(t < start, logistic(2 * t, sigma / 2, k0),
+                   np.where(t < end, k_start, total / (1 + ratio)))
+    return k_a, k_b
+
+
+def depth1_exact(t, sigma, k0, start, end):
+    """D = 1: dK/dt = Omega is linear; the difference K_a - K_b is frozen after the deficit."""
+    k_start = sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * start)
+    k_a_end = (sigma - k_start) + (2 * k_start - sigma) * np.exp(-(end - start))
+    omega = (sigma - k_a_end - k_start) * np.exp(-2 * np.maximum(t - end, 0))
+    gap = k_a_end - k_start
+    k_a = np.where(t < start, sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
+                   np.where(t < end, (sigma - k_start) + (2 * k_start - sigma)
+                            * np.exp(-(t - start)), (sigma - omega + gap) / 2))
+    k_b = np.where(t < start, sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
+                   np.where(t < end, k_start, (sigma - omega - gap) / 2))
+    return k_a, k_b
+
+
+def test_doctests():
+    assert doctest.testmod(cp).failed == 0
+
+
+@pytest.mark.parametrize("depth, exact", [(1, depth1_exact), (2, depth2_exact)])
+@pytest.mark.parametrize("sigma, k0, start, end",
+                         [(2.0, 1e-3, 0.5, 1.7), (1.0, 0.01, 0.0, 3.0), (3.0, 0.2, 1.0, 1.0),
+                          (1.0, 0.6, 0.2, 2.0)])
+def test_pathway_strengths_exact_for_depth_1_and_2(depth, exact, sigma, k0, start, end):
+    t = np.linspace(0.0, 12.0, 241)
+    k_a, k_b = cp.pathway_strengths(t, sigma, depth, k0, start, end)
+    e_a, e_b = exact(t, sigma, k0, start, end)
+    assert np.max(np.abs(k_a - e_a) / e_a) < 1e-9
+    assert np.max(np.abs(k_b - e_b) / e_b) < 1e-9
+
+
+def test_pathway_strengths_broadcasts_and_orders_any_t():
+    t = np.array([[3.0, 0.0], [0.7, 3.0]])
+    k_a, k_b = cp.pathway_strengths(t, 1.0, 3, 0.05, 0.5, 1.0)
+    assert k_a.shape == k_b.shape == (2, 2)
+    assert k_a[0, 0] == k_a[1, 1] and k_a[0, 1] == pytest.approx(0.05, rel=1e-14)
+    single = cp.pathway_strengths(0.7, 1.0, 3, 0.05, 0.5, 1.0)
+    assert single[0] == pytest.approx(k_a[1, 0], rel=1e-10)
+
+
+def test_deficit_freezes_pathway_b():
+    t = np.linspace(0.4, 1.0, 7)
+    _, k_b = cp.pathway_strengths(t, 1.0, 4, 0.05, 0.4, 1.1)
+    assert np.ptp(k_b) == 0.0
+
+
+def test_depth2_final_share_derivation_with_sympy():
+    s, k, T, t, sigma = sp.symbols("s k T t sigma", positive=True)
+    k_a = s / (1 + (s / k - 1) * sp.exp(-2 * s * t))
+    assert sp.simplify(sp.diff(k_a, t) - 2 * k_a * (s - k_a)) == 0  # logistic on s = sigma - k0
+    share = 1 / (1 + k_a.subs({t: T, s: sigma - k}) / k)  # frozen ratio K_a(T) / k0
+    closed = (k + (sigma - 2 * k) * sp.exp(-2 * (sigma - k) * T)) / (
+        sigma + (sigma - 2 * k) * sp.exp(-2 * (sigma - k) * T))
+    assert sp.simplify(share - closed) == 0
+
+
+@pytest.mark.parametrize("sigma, k0, duration", [(2.0, 1e-3, 0.5), (1.0, 0.3, 2.0),
+                                                 (5.0, 0.01, 0.1), (1.0, 0.7, 1.0)])
+def test_depth2_final_share_matches_ode(sigma, k0, duration):
+    closed = cp.depth2_final_share(sigma, k0, duration)
+    assert closed == pytest.approx(cp.final_share(sigma, 2, k0, 0.0, duration), rel=1e-10)
+    _, k_b = cp.pathway_strengths(np.array([duration + 40.0 / sigma]), sigma, 2, k0, 0.0, duration)
+    assert closed == pytest.approx(k_b[0] / sigma, rel=1e-9)
+
+
+@pytest.mark.parametrize("depth", [1, 3, 4, 8])
+def test_final_share_matches_long_ode(depth):
+    share = cp.final_share(1.0, depth, 0.05, 0.5, 2.0)
+    _, k_b = cp.pathway_strengths(np.array([400.0]), 1.0, depth, 0.05, 0.5, 2.0)
+    assert share == pytest.approx(k_b[0], rel=1e-9)
+
+
+FEATURE = dict(sigma=st.floats(0.5, 4.0), k0_fraction=st.floats(0.005, 0.2))
+
+
+@given(sigma=st.floats(1.0, 4.0), k0_fraction=st.floats(0.005, 0.2), length=st.floats(0.2, 1.0))
+def test_share_falls_with_depth(sigma, k0_fraction, length):
+    """Holds for early deficits shorter than ~1/sigma on features with sigma >= 1 (see below)."""
+    shares = [cp.final_share(sigma, d, k0_fraction * sigma, 0.0, length / sigma)
+              for d in range(1, 9)]
+    assert np.all(np.diff(shares) < 0), shares
+
+
+@pytest.mark.parametrize("sigma, k0, length, shallower_hurt_more", [
+    (0.5, 0.0625, 2.0, (1, 2)),   # weak feature: deeper pathways are slower (t ~ sigma^{2/D-2})
+    (1.0, 0.02, 2.0, (2, 3)),     # long deficit: D = 2 is already fully deprived (share ~ k0)
+])
+def test_share_not_monotone_in_depth_outside_that_regime(sigma, k0, length, shallower_hurt_more):
+    shallow, deep = (cp.final_share(sigma, d, k0, 0.0, length) for d in shallower_hurt_more)
+    assert shallow < deep
+
+
+@given(**FEATURE, depth=st.sampled_from([1, 2, 3, 5, 8]), length=st.floats(0.1, 2.0))
+def test_share_falls_with_length_and_rises_with_onset(sigma, k0_fraction, depth, length):
+    k0 = k0_fraction * sigma
+    lengths = np.array([length, 1.5 * length]) / sigma
+    assert np.diff(cp.final_share(sigma, depth, k0, 0.0, lengths)) < 0
+    onsets = np.array([0.0, 0.3, 0.6]) / sigma
+    assert np.all(np.diff(cp.final_share(sigma, depth, k0, onsets, onsets + length / sigma)) > 0)
+
+
+@given(**FEATURE, depth=st.sampled_from([1, 2, 3, 5, 8]))
+def test_late_deficit_has_no_effect(sigma, k0_fraction, depth):
+    k0 = k0_fraction * sigma
+    learned = 60.0 / sigma ** (2 - 2 / depth) + k0 ** (2 / depth - 1) / sigma
+    assert cp.final_share(sigma, depth, k0, learned, learned + 5.0) == pytest.approx(0.5, abs=1e-9)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_closing_time_scales_as_sigma_power(depth):
+    exponent = 2 - 2 / depth
+    times = [cp.closing_time(s, depth, 0.01 * s, 1.0 / s**exponent) * s**exponent
+             for s in (1.0, 2.0, 4.0)]
+    assert np.ptp(times) < 1e-8 * times[0]
+
+
+def test_closing_time_at_the_level():
+    t_c = cp.closing_time(1.0, 2, 0.01, 1.0)
+    damage = 0.5 - cp.final_share(1.0, 2, 0.01, np.array([0.0, t_c]), np.array([1.0, t_c + 1]))
+    assert damage[1] == pytest.approx(0.5 * damage[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 6])
+def test_log_ratio_rate_is_the_derivative_of_the_flow(depth):
+    t = np.array([2.0, 2.0 + 1e-5, 2.0 - 1e-5])
+    k_a, k_b = cp.pathway_strengths(t, 1.0, depth, 0.05, 0.0, 1.0)
+    numeric = (np.log(k_a[1] / k_b[1]) - np.log(k_a[2] / k_b[2])) / 2e-5
+    assert cp.log_ratio_rate(k_a[0], k_b[0], 1.0, depth) == pytest.approx(numeric, abs=1e-7)
+
+
+def test_depth1_completion_error():
+    target = np.arange(6.0).reshape(2, 3)
+    observed = np.array([[True, False, True], [False, True, True]])
+    assert cp.depth1_completion_error(target, np.ones((2, 3)), observed) == 2.0
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: cp.pathway_strengths(1.0, 0.0, 2, 0.1, 0, 1), "sigma"),
+    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.0, 0, 1), "k0"),
+    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 1.0, 0, 1), "k0"),
+    (lambda: cp.pathway_strengths(1.0, 1.0, 0, 0.1, 0, 1), "depth"),
+    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.1, 2, 1), "deficit_end"),
+    (lambda: cp.pathway_strengths(-1.0, 1.0, 2, 0.1, 0, 1), "t"),
+    (lambda: cp.depth2_final_share(-1.0, 0.1, 1.0), "sigma"),
+    (lambda: cp.depth2_final_share(1.0, 1.5, 1.0), "k0"),
+    (lambda: cp.depth2_final_share(1.0, 0.1, -1.0), "deficit_duration"),
+    (lambda: cp.final_share(1.0, 2, 0.1, 2.0, 1.0), "deficit_end"),
+    (lambda: cp.closing_time(1.0, 2, 0.1, 1.0, level=1.0), "level"),
+    (lambda: cp.log_ratio_rate(0.1, 0.1, 1.0, 0.5), "depth"),
+    (lambda: cp.depth1_completion_error([[1.0]], [[0.0]], [[True]]), "observed"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

@@ -1,0 +1,312 @@
+"""Critical learning periods in two-pathway deep linear networks.
+
+Setting (Kleinman, Achille & Soatto, ICLR 2024, arXiv:2308.12221, sec. 3): two bias-free deep
+linear pathways a and b of depth D whose outputs add, ``y = (W^a_D...W^a_1 + W^b_D...W^b_1) x``,
+trained by gradient flow on ``1/2 sum ||y - y_target||^2``. From a start aligned with the
+singular vectors of the input-output correlation and balanced across layers, every layer of
+pathway p carries feature alpha with the same strength ``p_p``; the pathway's singular value is
+``K_p = p_p^D``, and with ``Omega = sigma - K_a - K_b``
+
+    dp_a/dt = p_a^{D-1} Omega,        dp_b/dt = g(t) p_b^{D-1} Omega,
+    i.e.  dK_p/dt = g_p(t) D K_p^{2-2/D} Omega.
+
+A *deficit* on pathway b blocks its learning (g = 0) for ``deficit_start <= t <
+deficit_end`` while its output still counts in Omega (the paper's code detaches pathway b's
+output). Time: ``t = learning_rate * step`` for gradient descent.
+
+Two conserved quantities organise the result. Outside the deficit ``dp_a/dp_b = (p_a/p_b)^{D-1}``,
+so ``p_a^{2-D} - p_b^{2-D}`` (``ln(p_a/p_b)`` for D = 2) is constant, and
+
+    d/dt ln(K_a/K_b) = D Omega (K_a^{1-2/D} - K_b^{1-2/D}):
+
+for D = 2 the ratio K_a/K_b is frozen, for D >= 3 an imbalance is amplified while Omega > 0
+(winner take all), for D = 1 the ratio relaxes but the difference K_a - K_b is frozen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from theory._validate import as_finite, integer_at_least, non_negative, positive
+
+__all__ = [
+    "pathway_strengths",
+    "final_share",
+    "depth2_final_share",
+    "closing_time",
+    "log_ratio_rate",
+    "depth1_completion_error",
+]
+
+_RTOL = 1e-13
+
+
+def _check_feature(sigma, depth, k0):
+    sigma = float(positive("sigma", sigma))
+    depth = integer_at_least("depth", depth, 1)
+    k0 = float(positive("k0", k0))
+    if k0 >= sigma:
+        raise ValueError(f"k0 must be in (0, sigma) = (0, {sigma}), got {k0!r}")
+    return sigma, depth, k0
+
+
+def _check_window(deficit_start, deficit_end):
+    start = float(non_negative("deficit_start", deficit_start))
+    end = float(as_finite("deficit_end", deficit_end))
+    if end < start:
+        raise ValueError(f"deficit_end must be in [deficit_start, inf) = [{start}, inf), "
+                         f"got {end!r}")
+    return start, end
+
+
+def _segments(start, end):
+    """(t0, t1, g) pieces of the time axis with the gate g of pathway b on each."""
+    return [(0.0, start, 1.0), (start, end, 0.0), (end, np.inf, 1.0)]
+
+
+def _flow(p, t0, t1, gate, sigma, depth, times=()):
+    """Layer strengths (p_a, p_b) at t1 and at ``times`` (strictly rising, in [t0, t1])."""
+    times = np.asarray(times, dtype=np.float64)
+
+    def rhs(_, q):
+        omega = sigma - q[0] ** depth - q[1] ** depth
+        return [q[0] ** (depth - 1) * omega, gate * q[1] ** (depth - 1) * omega]
+
+    if t1 <= t0:
+        return p, np.repeat(p[:, None], times.size, axis=1)
+    with_end = times.size == 0 or times[-1] < t1
+    solution = solve_ivp(rhs, (t0, t1), p, method="DOP853", rtol=_RTOL,
+                         atol=_RTOL * sigma ** (1.0 / depth),
+                         t_eval=np.append(times, t1) if with_end else times)
+    if not solution.success:  # pragma: no cover - DOP853 only fails on a non-finite rhs
+        raise RuntimeError(solution.message)
+    return solution.y[:, -1], solution.y[:, : times.size]
+
+
+def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
+    """Singular values (K_a(t), K_b(t)) of one feature in the two pathways.
+
+    Kleinman, Achille & Soatto 2024 (arXiv:2308.12221), eq. for the pathway singular values:
+    ``dK_p/dt = g_p(t) D K_p^{2-2/D} (sigma - K_a - K_b)`` from ``K_a(0) = K_b(0) = k0`` with
+    pathway b blocked (g_b = 0) for ``deficit_start <= t < deficit_end``. Solved piecewise in
+    the layer strengths ``p = K^{1/D}`` with an 8th-order Runge-Kutta integrator at relative
+    tolerance 1e-13 (about 1e-11 relative accuracy; exact closed forms exist for D = 1, 2 and
+    the tests compare with them).
+
+    Args:
+        t: times >= 0 (any shape), in units where ``t = learning_rate * step``.
+        sigma: the feature's singular value in Sigma_yx (> 0).
+        depth: number of weight matrices per pathway D (integer >= 1).
+        k0: initial singular value of each pathway, in (0, sigma).
+        deficit_start, deficit_end: the deficit window, 0 <= start <= end (finite).
+
+    Returns:
+        (K_a, K_b), two float64 arrays of the shape of ``t``.
+
+    Example:
+        >>> k_a, k_b = pathway_strengths([0.0, 40.0], 2.0, 2, 1e-3, 0.0, 3.0)
+        >>> [round(float(x), 9) for x in k_a + k_b]
+        [0.002, 2.0]
+    """
+    t = non_negative("t", t)
+    sigma, depth, k0 = _check_feature(sigma, depth, k0)
+    start, end = _check_window(deficit_start, deficit_end)
+    flat = t.ravel()
+    p_out = np.empty((2, flat.size))
+    p = np.full(2, k0 ** (1.0 / depth))
+    for t0, t1, gate in _segments(start, end):
+        inside = (flat >= t0) & (flat < t1)
+        times, where = np.unique(flat[inside], return_inverse=True)
+        if t1 == np.inf:
+            t1 = max(t0, flat.max(initial=t0))
+        p, values = _flow(p, t0, t1, gate, sigma, depth, times)
+        p_out[:, inside] = values[:, where]
+    k = p_out**depth
+    return k[0].reshape(t.shape), k[1].reshape(t.shape)
+
+
+def _share_from_state(p_a, p_b, sigma, depth):
+    """K_b(inf)/sigma after the deficit, from the conserved quantity of the free flow."""
+    if depth == 1:  # K_a - K_b is frozen and K_a + K_b -> sigma
+        return (sigma - (p_a - p_b)) / (2.0 * sigma)
+    if depth == 2:  # K_a / K_b is frozen
+        return 1.0 / (1.0 + (p_a / p_b) ** 2)
+    exponent = 2.0 - depth
+    conserved = p_a**exponent - p_b**exponent
+
+    def mismatch(share):  # increasing in share; the root is the final share
+        return ((1.0 - share) * sigma) ** (exponent / depth) - (share * sigma) ** (
+            exponent / depth) - conserved
+
+    return brentq(mismatch, 1e-300, 1.0 - 1e-16, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+
+
+def final_share(sigma, depth, k0, deficit_start, deficit_end):
+    """The deprived pathway's final share K_b(inf)/sigma after a deficit on pathway b.
+
+    The flow of :func:`pathway_strengths` up to ``deficit_end``, then the exact limit: the
+    free flow conserves ``p_a^{2-D} - p_b^{2-D}`` (``ln(p_a/p_b)`` for D = 2, ``p_a - p_b``
+    for D = 1; Kleinman et al. 2024, arXiv:2308.12221) and ends on ``K_a + K_b = sigma``, a
+    scalar equation solved to machine precision. Without a deficit the share is 1/2.
+
+    Args:
+        sigma, depth, k0: as in :func:`pathway_strengths` (scalars).
+        deficit_start, deficit_end: the window; arrays broadcast against each other.
+
+    Returns:
+        The share in (0, 1), float64 of the broadcast shape of the window.
+
+    Example:
+        >>> round(float(final_share(1.0, 2, 0.01, 0.0, 100.0)), 9)   # -> k0 / sigma
+        0.01
+        >>> round(float(final_share(1.0, 3, 0.01, 50.0, 60.0)), 9)   # deficit after learning
+        0.5
+    """
+    sigma, depth, k0 = _check_feature(sigma, depth, k0)
+    starts, ends = np.broadcast_arrays(non_negative("deficit_start", deficit_start),
+                                       as_finite("deficit_end", deficit_end))
+    shares = np.empty(starts.shape)
+    for index in np.ndindex(starts.shape):
+        start, end = _check_window(starts[index], ends[index])
+        p = np.full(2, k0 ** (1.0 / depth))
+        for t0, t1, gate in _segments(start, end)[:2]:
+            p, _ = _flow(p, t0, t1, gate, sigma, depth)
+        shares[index] = _share_from_state(p[0], p[1], sigma, depth)
+    return shares
+
+
+def depth2_final_share(sigma, k0, deficit_duration):
+    """Final share K_b(inf)/sigma of the deprived pathway, D = 2, deficit on [0, T).
+
+    During the deficit K_b = k0 and K_a is logistic with the effective target s = sigma - k0:
+    ``K_a(T) = s / (1 + (s/k0 - 1) e^{-2 s T})``. Afterwards d/dt ln(K_a/K_b) = 0 for D = 2,
+    so the ratio ``r = K_a(T)/k0`` is kept while K_a + K_b -> sigma, giving
+
+        K_b(inf)/sigma = 1/(1 + r) = (k0 + (s - k0) e^{-2sT}) / (sigma + (s - k0) e^{-2sT}).
+
+    Derived here from the dynamics of Kleinman, Achille & Soatto 2024 (arXiv:2308.12221),
+    whose Fig. 1 shows this frozen ratio; T = 0 gives 1/2 and T -> inf gives k0/sigma.
+
+    Args:
+        sigma: singular value (> 0); k0: initial singular value per pathway, in (0, sigma);
+        deficit_duration: T >= 0. All broadcast.
+
+    Returns:
+        The share, float64 of the broadcast shape.
+
+    Example:
+        >>> float(depth2_final_share(2.0, 0.5, 0.0))
+        0.5
+        >>> round(float(depth2_final_share(2.0, 0.5, 50.0)), 12)
+        0.25
+    """
+    sigma = positive("sigma", sigma)
+    k0 = positive("k0", k0)
+    if np.any(k0 >= sigma):
+        raise ValueError(f"k0 must be in (0, sigma), got k0={k0!r}, sigma={sigma!r}")
+    duration = non_negative("deficit_duration", deficit_duration)
+    s = sigma - k0
+    decay = (s - k0) * np.exp(-2.0 * s * duration)
+    return (k0 + decay) / (sigma + decay)
+
+
+def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
+    """When the critical period of one feature closes.
+
+    The deficit onset ``t_c`` at which a deficit of length ``deficit_duration`` leaves half
+    (``level``) of the damage ``1/2 - K_b(inf)/sigma`` that the same deficit leaves at onset 0
+    (damage falls with onset, Kleinman et al. 2024, arXiv:2308.12221, Fig. 2). The dynamics
+    are invariant under ``sigma, K -> c sigma, c K`` with ``t -> t / c^{2-2/D}``, so at fixed
+    ``k0/sigma`` and ``deficit_duration * sigma^{2-2/D}``: ``t_c`` is proportional to
+    ``sigma^{-(2-2/D)}``, i.e. exactly to ``1/sigma`` for D = 2 (strong features close first).
+
+    Args:
+        sigma, depth, k0: as in :func:`pathway_strengths` (scalars).
+        deficit_duration: length of the deficit (> 0).
+        level: fraction of the onset-0 damage that marks the closing, in (0, 1).
+
+    Returns:
+        t_c (float).
+
+    Example:
+        >>> t1 = closing_time(1.0, 2, 0.01, 1.0)
+        >>> t3 = closing_time(3.0, 2, 0.03, 1.0 / 3.0)
+        >>> round(t1 / t3, 9)
+        3.0
+    """
+    sigma, depth, k0 = _check_feature(sigma, depth, k0)
+    duration = float(positive("deficit_duration", deficit_duration))
+    level = float(positive("level", level))
+    if level >= 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+
+    def excess(onset):
+        damage = 0.5 - final_share(sigma, depth, k0, onset, onset + duration)
+        return float(damage) - level * damage_at_zero
+
+    damage_at_zero = 0.5 - float(final_share(sigma, depth, k0, 0.0, duration))
+    high = 1.0 / sigma
+    while excess(high) > 0:
+        high *= 2.0
+    return brentq(excess, 0.0, high, xtol=1e-13, rtol=1e-13)
+
+
+def log_ratio_rate(k_a, k_b, sigma, depth):
+    """d/dt ln(K_a/K_b) outside a deficit: ``D Omega (K_a^{1-2/D} - K_b^{1-2/D})``.
+
+    Follows from ``dK/dt = D K^{2-2/D} Omega`` for both pathways (Kleinman et al. 2024,
+    arXiv:2308.12221). Zero for D = 2 (the ratio is frozen); for D >= 3 it has the sign of
+    ``Omega (K_a - K_b)`` (the leader pulls ahead); for D = 1 the opposite sign.
+
+    Args:
+        k_a, k_b: pathway singular values (> 0), broadcast; sigma: singular value (> 0);
+        depth: D (integer >= 1).
+
+    Returns:
+        The rate, float64 of the broadcast shape.
+
+    Example:
+        >>> float(log_ratio_rate(0.5, 0.1, 1.0, 2))
+        0.0
+        >>> round(float(log_ratio_rate(0.5, 0.1, 1.0, 4)), 12)
+        0.625406424272
+    """
+    k_a = positive("k_a", k_a)
+    k_b = positive("k_b", k_b)
+    sigma = positive("sigma", sigma)
+    depth = integer_at_least("depth", depth, 1)
+    exponent = 1.0 - 2.0 / depth
+    return depth * (sigma - k_a - k_b) * (k_a**exponent - k_b**exponent)
+
+
+def depth1_completion_error(target, init, observed):
+    """Test error of a depth-1 (``W`` itself trained) matrix completion, on unobserved entries.
+
+    The squared loss on the observed entries has zero gradient on every other entry, so
+    gradient descent never moves them, whatever it was trained on before (a pre-training
+    "deficit" task included): their mean squared error stays ``mean_{(i,j) unobserved}
+    (target_ij - init_ij)^2`` (Kleinman et al. 2024, arXiv:2308.12221, sec. 5: depth 1 shows
+    no critical period).
+
+    Args:
+        target, init: (n, m) matrices; observed: (n, m) boolean mask of the entries trained on
+            at any time (at least one entry must be unobserved).
+
+    Returns:
+        The mean squared error over unobserved entries (float).
+
+    Example:
+        >>> float(depth1_completion_error([[1.0, 2.0]], [[0.0, 0.0]], [[True, False]]))
+        4.0
+    """
+    target = as_finite("target", target)
+    init = as_finite("init", init)
+    observed = np.asarray(observed, dtype=bool)
+    if not (target.shape == init.shape == observed.shape) or target.ndim != 2:
+        raise ValueError(f"target, init and observed must be matrices of one shape, got "
+                         f"{target.shape}, {init.shape}, {observed.shape}")
+    if observed.all():
+        raise ValueError("observed must leave at least one entry unobserved")
+    return float(np.mean((target - init)[~observed] ** 2))
