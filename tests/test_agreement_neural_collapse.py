@@ -1,0 +1,120 @@
+"""Simulation vs theory for the neural-collapse claims NC1-NC7, and their negative tests."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sims import registry
+from sims.neural_collapse import nc_metrics
+
+
+def _passes(label, closed_form=None, **params):
+    outcome = registry.get(label).run(closed_form=closed_form, **params)
+    print(label, params, outcome.summary())
+    return outcome
+
+
+@given(
+    st.sampled_from([(3, 4), (5, 5)]),
+    st.floats(0.1, 1.0),
+    st.floats(0.5, 3.0),
+    st.integers(0, 1000),
+)
+def test_NC1_noisy_etf(shape, noise_std, radius, seed):
+    k, d = shape
+    outcome = _passes(
+        "NC1",
+        num_classes=k,
+        dim=d,
+        noise_std=noise_std,
+        radius=radius,
+        seed=seed,
+        n_per_class=300,
+        replicates=12,
+    )
+    assert outcome.passed, outcome.summary()
+
+
+@settings(max_examples=3)
+@given(st.sampled_from([(3, 4, 3), (4, 5, 4)]), st.floats(2e-3, 1e-2))
+def test_NC2_ce_unconstrained_features(shape, lam):
+    k, n, d = shape
+    outcome = _passes("NC2", num_classes=k, n_per_class=n, dim=d, lambda_w=lam, lambda_h=lam)
+    assert outcome.passed, outcome.summary()
+
+
+@settings(max_examples=3)
+@given(st.sampled_from([(3, 4), (4, 5)]), st.floats(3e-3, 2e-2))
+def test_NC3_mse_unconstrained_features(shape, lambda_h):
+    k, n = shape
+    outcome = _passes("NC3", num_classes=k, n_per_class=n, lambda_h=lambda_h)
+    assert outcome.passed, outcome.summary()
+
+
+@pytest.mark.slow
+def test_NC4_every_depth():
+    outcome = _passes("NC4", **registry.get("NC4").thorough)
+    assert outcome.passed, outcome.summary()
+
+
+@pytest.mark.slow
+def test_NC5_minority_collapse():
+    outcome = _passes("NC5", **registry.get("NC5").thorough)
+    assert outcome.passed, outcome.summary()
+
+
+@given(st.sampled_from([(40, 3, 3), (80, 6, 5)]), st.floats(0.0, 1.0), st.integers(0, 2**16))
+def test_NC6_central_path_identity(shape, weight_decay, seed):
+    n, d, k = shape
+    outcome = _passes(
+        "NC6", num_samples=n, dim=d, num_classes=k, weight_decay=weight_decay, seed=seed
+    )
+    assert outcome.passed, outcome.summary()
+
+
+@pytest.mark.slow
+def test_NC7_digits_terminal_phase():
+    outcome = _passes("NC7")
+    assert outcome.passed, outcome.summary()
+
+
+# Cheap settings at which the true closed form must pass (NC4, NC5: their fast-tier agreement
+# test) and each perturbation must fail.
+NEGATIVE = {
+    "NC1": dict(n_per_class=300, replicates=12),
+    "NC2": dict(),
+    "NC3": dict(),
+    "NC4": dict(depths=[1, 3]),
+    "NC5": dict(ratios=[1, 5, 100], epochs=6000),
+    "NC6": dict(),
+}
+
+
+@pytest.mark.parametrize("label", sorted(NEGATIVE))
+def test_fails_when_closed_form_perturbed(label):
+    claim = registry.get(label)
+    outcome = claim.run(**NEGATIVE[label])
+    assert outcome.passed, outcome.summary()
+    for name, wrong in claim.perturbations.items():
+        assert not claim.run(closed_form=wrong, **NEGATIVE[label]).passed, name
+
+
+def test_nc_metrics_bad_input_names_the_parameter():
+    h = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="labels"):
+        nc_metrics(h, np.array([0, 1, 2, 5]), num_classes=3)
+    with pytest.raises(ValueError, match="labels"):
+        nc_metrics(h, np.array([0, 0, 2, 2]))
+    with pytest.raises(ValueError, match="num_classes"):
+        nc_metrics(h, np.array([0, 0, 0, 0]))
+    with pytest.raises(ValueError, match="classifier"):
+        nc_metrics(h, np.array([0, 1, 0, 1]), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="features"):
+        nc_metrics(np.zeros(4), np.array([0, 1, 0, 1]))
+
+
+def test_nc_metrics_same_input_same_bytes():
+    rng = np.random.default_rng(0)
+    h, labels, w = rng.standard_normal((30, 4)), np.arange(30) % 3, rng.standard_normal((3, 4))
+    assert nc_metrics(h, labels, w) == nc_metrics(h.copy(), labels.copy(), w.copy())
