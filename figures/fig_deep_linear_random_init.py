@@ -26,7 +26,7 @@ def main():
                           color=color, label=f"s = {s[k]:g}")
         style.sim_markers(left, run["t"][::every], run["u"][0, ::every, k], color=color)
     left.set(xlabel="t = lr x step", ylabel="mode strength u(t)",
-             title="one random init (std %g): markers GD, lines eq. 12 from u0_eff" % p["init_std"])
+             title=f"one random init (std {p['init_std']:g}): markers GD, lines eq. 12 from u0_eff")
     left.legend()
     predicted = theory.learning_time(s[None, :], u0, s[None, :] / 2)
     for k, color in zip(range(s.size), style.PALETTE, strict=False):

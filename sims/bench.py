@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
@@ -119,36 +118,39 @@ def matmul_gflops(n=2048):
 
 def engine_rows(peak):
     rows = []
-    for name, (widths, activation, samples, steps) in CASES.items():
-        x, y, weights = make_problem(widths, samples, SEEDS)
-        lr = 1e-3
-        members = engine.ensemble(range(SEEDS), learning_rate=lr)
-        loss = LOSSES[activation]
+    for name, case in CASES.items():
+        rows += time_case(name, *case, peak=peak)
+    return rows
 
-        def run_engine(weights=weights, x=x, y=y, members=members, steps=steps, loss=loss):
-            engine.train(loss, weights, (x, y), members=members, epochs=steps,
-                         record_every=steps)
 
-        run_engine()  # compile once, outside the timing
-        per_step = flops_per_step(widths, samples)
-        timings = {
-            "jax_engine": (best_of(run_engine), SEEDS * steps),
-            "numpy_batched": (best_of(lambda w=weights, x=x, y=y, a=activation, s=steps:
-                                      numpy_batched(w, x, y, a, lr, s)), SEEDS * steps),
-        }
-        # The per-seed loop is slow: time 8 seeds x steps/4 and report the rate.
-        few = tuple(w[:8] for w in weights)
-        timings["numpy_per_seed"] = (
-            best_of(lambda: numpy_per_seed(few, x, y, activation, lr, steps // 4), repeats=1),
-            8 * (steps // 4),
-        )
-        baseline = timings["numpy_batched"][1] / timings["numpy_batched"][0]
-        for variant, (seconds, seed_steps) in timings.items():
-            rate = seed_steps / seconds
-            rows.append(dict(benchmark=name, variant=variant, seconds=seconds,
-                             seed_steps_per_s=rate, gflops=rate * per_step / 1e9,
-                             ratio_to_numpy_batched=rate / baseline,
-                             fraction_of_matmul_peak=rate * per_step / 1e9 / peak))
+def time_case(name, widths, activation, samples, steps, *, peak, lr=1e-3):
+    """Rows for one ensemble: the engine, NumPy batched and the per-seed NumPy loop."""
+    x, y, weights = make_problem(widths, samples, SEEDS)
+    members = engine.ensemble(range(SEEDS), learning_rate=lr)
+
+    def run_engine():
+        engine.train(LOSSES[activation], weights, (x, y), members=members, epochs=steps,
+                     record_every=steps)
+
+    run_engine()  # compile once, outside the timing
+    # The per-seed loop is slow: time 8 seeds x steps/4 and report its rate.
+    few, few_steps = tuple(w[:8] for w in weights), steps // 4
+    timings = {
+        "jax_engine": (best_of(run_engine), SEEDS * steps),
+        "numpy_batched": (best_of(lambda: numpy_batched(weights, x, y, activation, lr, steps)),
+                          SEEDS * steps),
+        "numpy_per_seed": (best_of(lambda: numpy_per_seed(few, x, y, activation, lr, few_steps),
+                                   repeats=1), 8 * few_steps),
+    }
+    baseline = timings["numpy_batched"][1] / timings["numpy_batched"][0]
+    per_step = flops_per_step(widths, samples)
+    rows = []
+    for variant, (seconds, seed_steps) in timings.items():
+        rate = seed_steps / seconds
+        rows.append(dict(benchmark=name, variant=variant, seconds=seconds,
+                         seed_steps_per_s=rate, gflops=rate * per_step / 1e9,
+                         ratio_to_numpy_batched=rate / baseline,
+                         fraction_of_matmul_peak=rate * per_step / 1e9 / peak))
     return rows
 
 

@@ -21,13 +21,15 @@ then on all observed entries; the test error is measured on the never-observed e
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 import theory.critical_periods as theory
-from sims import engine
+from sims import engine, registry
 from sims.cache import cached
 from sims.registry import Outcome, claim, part
 
@@ -143,13 +145,12 @@ def euler_pathways(sigma, depth, k0, deficit_start, deficit_end, *, learning_rat
     return path[:, 0], path[:, 1]
 
 
-def first_order_outcome(errors, learning_rates, *, parts=(), **details):
-    """O(lr) error model: err(2 lr) / err(lr) = 2 + O(lr); a wrong closed form leaves an
-    lr-independent error and pushes the ratio towards 1. Tolerance 0.25 on the ratio."""
-    ratio = errors[1] / errors[0]
-    return Outcome(predicted=2.0, observed=ratio, error=abs(ratio - 2.0), tolerance=0.25,
-                   parts=tuple(parts),
-                   details={"errors": errors, "learning_rates": learning_rates, **details})
+# O(lr) claims here: the ratio err(2 lr)/err(lr) = 2 + O(lr); at lr <= 0.02 on these O(1)
+# rates the correction stays below 0.25.
+RATIO_TOLERANCE = 0.25
+
+
+first_order_outcome = functools.partial(registry.first_order_outcome, tolerance=RATIO_TOLERANCE)
 
 
 def _windowed(k0, windows, target_scale=1.0):

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 import theory.rank_collapse as theory
 from sims import engine
 from sims.cache import cached
-from sims.registry import Outcome, claim, part
+from sims.registry import Outcome, claim, first_order_outcome, part
 
 # A measured residual below this multiple of the matrix norm is rounding noise.
 ROUNDING_FLOOR = 1e-12
@@ -755,7 +755,6 @@ def check_end_to_end_dynamics(closed_form, *, size, depth, samples, learning_rat
     scale = np.linalg.norm(run["init"])
     errors = [float(np.max(np.linalg.norm(p - flow, axis=(1, 2)))) / scale
               for p in run["products"]]
-    ratio = errors[1] / errors[0]
     ranks = simulate_matrix_completion(**completion)
     median_rank = np.median(ranks["effective_rank"], axis=1)
     parts = (
@@ -767,5 +766,4 @@ def check_end_to_end_dynamics(closed_form, *, size, depth, samples, learning_rat
                                    zip(completion["depths"], median_rank, strict=True))
              + f"; worst final loss {ranks['loss'].max():.2g}"),
     )
-    return Outcome(predicted=2.0, observed=ratio, error=abs(ratio - 2.0), tolerance=0.3,
-                   parts=parts, details={"errors": errors})
+    return first_order_outcome(errors, rates, tolerance=0.3, parts=parts)

@@ -151,3 +151,18 @@ def get(label: str) -> Claim:
         if c.id == label:
             return c
     raise ValueError(f"label must be one of {sorted(claims)} or their ids, got {label!r}")
+
+
+def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(), **details) -> Outcome:
+    """The outcome of an O(lr) claim from its errors at learning rates lr and 2 lr.
+
+    Euler's global error at a fixed time is e(t) lr + O(lr^2), so err(2 lr) / err(lr) is
+    2 + O(lr): predicted 2, observed the measured ratio, and ``tolerance`` bounds the O(lr)
+    correction (the caller states why for its problem). A wrong closed form leaves an
+    error that does not shrink with lr, so the ratio falls towards 1 and the claim fails.
+    """
+    ratio = errors[1] / errors[0]
+    return Outcome(predicted=2.0, observed=ratio, error=abs(ratio - 2.0), tolerance=tolerance,
+                   parts=tuple(parts),
+                   details={"errors": list(errors), "learning_rates": list(learning_rates),
+                            **details})
