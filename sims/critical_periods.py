@@ -31,6 +31,7 @@ import pandas as pd
 import theory.critical_periods as theory
 from sims import engine, registry
 from sims.cache import cached
+from sims.linear_networks import decoupled_init, hierarchy_features, product
 from sims.registry import Outcome, claim, part
 
 SOURCE = "Kleinman, Achille & Soatto 2024 (ICLR), arXiv:2308.12221"
@@ -40,16 +41,7 @@ SOURCE = "Kleinman, Achille & Soatto 2024 (ICLR), arXiv:2308.12221"
 
 def hierarchy_task():
     """The paper's 8 items (one-hot inputs, as rows) and their 15 hierarchical features."""
-    levels = [np.kron(np.eye(2**k), np.ones((1, 8 // 2**k))) for k in range(4)]
-    return np.eye(8), np.concatenate(levels, axis=0).T
-
-
-def product(weights):
-    """W_D ... W_1 for weights (W_1, ..., W_D)."""
-    result = weights[0]
-    for w in weights[1:]:
-        result = w @ result
-    return result
+    return np.eye(8), hierarchy_features(3).T
 
 
 def learning_gate(hyper):
@@ -78,10 +70,8 @@ def observe_pathways(params, data, hyper):
 
 def aligned_pathway(u, v, k0, depth, width, rng):
     """Layers (W_1..W_D) with product U diag(k0) V^T, every layer carrying k0^{1/D} per mode."""
-    bases = [v] + [np.linalg.qr(rng.standard_normal((width, width)))[0][:, : v.shape[1]]
-                   for _ in range(depth - 1)] + [u]
-    strength = k0 ** (1.0 / depth)
-    return [(bases[k + 1] * strength) @ bases[k].T for k in range(depth)]
+    return list(decoupled_init(u, v, np.full(v.shape[1], k0),
+                               (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng))
 
 
 def _task(task):

@@ -9,7 +9,6 @@ end-to-end map W_D...W_1, from which every mode strength ``u_a = u_a^T W v_a`` i
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from scipy.stats import ortho_group
@@ -17,28 +16,13 @@ from scipy.stats import ortho_group
 import theory.deep_linear as theory
 from sims import engine
 from sims.cache import cached
+from sims.linear_networks import (
+    decoupled_init,
+    hierarchy_features,
+    observe_product,
+    squared_loss,
+)
 from sims.registry import Outcome, claim, first_order_outcome, part
-
-# ----------------------------------------------------------------------------- the network
-
-
-def product(weights):
-    """W_D ... W_1 for weights (W_1, ..., W_D)."""
-    result = weights[0]
-    for w in weights[1:]:
-        result = w @ result
-    return result
-
-
-def squared_loss(weights, batch, hyper):
-    x, y = batch
-    residual = x @ product(weights).T - y
-    return 0.5 * jnp.mean(jnp.sum(residual**2, axis=1))
-
-
-def observe_product(weights, data, hyper):
-    return {"product": product(weights)}
-
 
 # ----------------------------------------------------------------------------- data and inits
 
@@ -58,23 +42,6 @@ def target_with_modes(singular_values, n_in, n_out, *, seed=0):
     u = np.linalg.qr(rng.standard_normal((n_out, n_out)))[0][:, : s.size]
     v = np.linalg.qr(rng.standard_normal((n_in, n_in)))[0][:, : s.size]
     return (u * s) @ v.T, u, v
-
-
-def decoupled_init(u, v, u0, widths, *, seed=0):
-    """Weights (W_1..W_D) whose product is U diag(u0) V^T, balanced across layers.
-
-    Every layer carries each mode with strength u0^{1/D}, hidden singular vectors random
-    orthonormal (Saxe et al. 2014's decoupled start). ``widths`` = (N1, N_hidden..., N_out).
-    """
-    rng = np.random.default_rng(seed)
-    u0 = np.asarray(u0, dtype=np.float64)
-    depth = len(widths) - 1
-    bases = [v]
-    for width in widths[1:-1]:
-        bases.append(np.linalg.qr(rng.standard_normal((width, width)))[0][:, : u0.size])
-    bases.append(u)
-    scale = u0 ** (1.0 / depth)
-    return tuple((bases[k + 1] * scale) @ bases[k].T for k in range(depth))
 
 
 def random_init(widths, kind, scale, *, seed=0):
@@ -151,7 +118,7 @@ def simulate_decoupled(*, target, u0, depth, learning_rate, t_max, hidden, point
     u, s, v = svd(target)
     n_out, n_in = np.shape(target)
     widths = (n_in,) + (hidden,) * (depth - 1) + (n_out,)
-    init = decoupled_init(u, v, np.full(s.size, u0), widths, seed=seed + 1)
+    init = decoupled_init(u, v, np.full(s.size, u0), widths, rng=np.random.default_rng(seed + 1))
     t, products, _ = run_products(stack([init]), target, learning_rate=learning_rate,
                                   t_max=t_max, points=points)
     return {"t": t, "s": s, "u": mode_strengths(products[0], u, v)}
@@ -411,7 +378,8 @@ def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fr
         lr = lr_fraction * float(theory.stable_learning_rate(s.max(), depth))
         expected = theory_steps_to_loss(s, 1.0, depth, lr, criterion)
         widths = (width,) * (depth + 1)
-        inits = [decoupled_init(u, v, np.ones(s.size), widths, seed=k) for k in range(2)]
+        inits = [decoupled_init(u, v, np.ones(s.size), widths, rng=np.random.default_rng(k))
+                 for k in range(2)]
         inits += [random_init(widths, "orthogonal", 1.0, seed=k) for k in range(seeds)]
         inits += [random_init(widths, "gaussian", width**-0.5, seed=k) for k in range(seeds)]
         kinds = ["decoupled"] * 2 + ["orthogonal"] * seeds + ["gaussian"] * seeds
@@ -505,22 +473,6 @@ def check_depth_independent_learning(closed_form, *, singular_values, width, dep
 
 
 # ----------------------------------------------------------------------------- DL5: hierarchy
-
-
-def hierarchy_features(levels):
-    """Feature-by-item matrix of a binary tree: a feature per node, 1 on the items below it.
-
-    Shape (2^{L+1} - 1, 2^L); rows ordered root first, level by level.
-    """
-    items = 2**levels
-    rows = []
-    for level in range(levels + 1):
-        size = items >> level
-        for node in range(2**level):
-            row = np.zeros(items)
-            row[node * size:(node + 1) * size] = 1.0
-            rows.append(row)
-    return np.array(rows)
 
 
 def hierarchy_target(levels):

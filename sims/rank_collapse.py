@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 import theory.rank_collapse as theory
 from sims import engine
 from sims.cache import cached
+from sims.linear_networks import observe_product, product, squared_loss
 from sims.registry import Outcome, claim, first_order_outcome, part
 
 # A measured residual below this multiple of the matrix norm is rounding noise.
@@ -356,8 +357,8 @@ def simulate_effective_rank(*, n, depth, seeds, kind):
     ranks = np.zeros((seeds, depth))
     for seed in range(seeds):
         rng = np.random.default_rng(seed + 1000)
-        for layer, product in enumerate(_products(rng, n=n, depth=depth, kind=kind)):
-            ranks[seed, layer] = effective_rank(np.linalg.svd(product, compute_uv=False))
+        for layer, matrix in enumerate(_products(rng, n=n, depth=depth, kind=kind)):
+            ranks[seed, layer] = effective_rank(np.linalg.svd(matrix, compute_uv=False))
     return ranks
 
 
@@ -604,20 +605,6 @@ def check_relu_correlation(closed_form, *, n, depth, seeds, c0):
 # ----------------------------------------------------------------------------- RC6 learning
 
 
-def network_product(weights):
-    """W_N ... W_1 for weights (W_1, ..., W_N)."""
-    return functools.reduce(lambda acc, w: w @ acc, weights[1:], weights[0])
-
-
-def regression_loss(weights, batch, hyper):
-    x, y = batch
-    return 0.5 * jnp.mean(jnp.sum((x @ network_product(weights).T - y) ** 2, axis=1))
-
-
-def observe_product(weights, data, hyper):
-    return {"product": network_product(weights)}
-
-
 def balanced_init(singular_values, size, depth, rng):
     """Factors W_j = V_{j+1} diag(s^{1/N}) V_j^T with random orthogonal V: balanced, product
     V_{N+1} diag(s) V_1^T."""
@@ -642,14 +629,14 @@ def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max, seed=
         epochs = int(round(t_max / lr))
         stride = int(round(learning_rates[-1] / lr)) * 10
         result = engine.train(
-            regression_loss, tuple(w[None] for w in init), (x, y),
+            squared_loss, tuple(w[None] for w in init), (x, y),
             members=engine.ensemble([seed], learning_rate=lr), epochs=epochs,
             record_every=stride, observe=observe_product,
         )
         runs.append((result.steps * lr, result.records["product"][0]))
     times = runs[0][0]
     return {"t": times, "products": np.stack([p for _, p in runs]),
-            "init": network_product(init), "sigma_xx": x.T @ x / samples,
+            "init": product(init), "sigma_xx": x.T @ x / samples,
             "sigma_yx": y.T @ x / samples}
 
 
@@ -682,12 +669,12 @@ def _no_preconditioner(end_to_end, gradient, *, depth):
 
 def completion_loss(weights, batch, hyper):
     rows, cols, values = batch
-    prediction = network_product(weights)[rows, cols]
+    prediction = product(weights)[rows, cols]
     return 0.5 * jnp.sum((prediction - values) ** 2) / hyper["size"]
 
 
 def observe_singular_values(weights, data, hyper):
-    return {"singular_values": jnp.linalg.svd(network_product(weights), compute_uv=False)}
+    return {"singular_values": jnp.linalg.svd(product(weights), compute_uv=False)}
 
 
 @cached

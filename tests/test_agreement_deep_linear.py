@@ -86,7 +86,7 @@ def test_DL4_perturbed_closed_form_fails():
 def test_learning_rate_above_stability_bound_reports_divergence(factor):
     target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
     u, s, v = sim.svd(target)
-    init = sim.stack([sim.decoupled_init(u, v, np.full(3, 0.5), (5, 5, 5))])
+    init = sim.stack([sim.decoupled_init(u, v, np.full(3, 0.5), (5, 5, 5), rng=np.random.default_rng(0))])
     lr = factor * float(dl.stable_learning_rate(3.0, 2))
     with pytest.raises(engine.DivergenceError, match="stability bound"):
         sim.run_products(init, target, learning_rate=lr, t_max=500 * lr)
