@@ -2,8 +2,9 @@
 
 ``@cached`` wraps a function of keyword arguments (JSON-serialisable values) whose result is
 picklable (DataFrames, arrays, dicts). The key hashes the function's qualified name, its
-arguments and the source of every module in ``theory/`` and ``sims/``: any code change
-invalidates every entry (correct and simple), while restyling a figure reruns nothing.
+arguments and the source of ``theory/`` and ``sims/`` less the *other* areas' modules: a
+change to the shared code or to the function's own area invalidates its entries, an edit in
+another area does not, and restyling a figure reruns nothing.
 
 Environment:
     SIMS_CACHE_DIR   where entries live (default: ``<repo>/.cache/sims``).
@@ -32,12 +33,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SIMS_CACHE_DIR", ROOT / ".cache" / "sims"))
 
 
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """A hash of the source of the ``theory`` and ``sims`` packages."""
+# Area modules (theory/<area>.py, sims/<area>.py) do not import one another.
+AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
+
+
+@functools.cache
+def code_fingerprint(area: str | None = None) -> str:
+    """A hash of the source of ``theory`` and ``sims``, leaving out areas other than ``area``."""
+    others = {f"{a}.py" for a in AREAS if a != area}
     digest = hashlib.sha256()
     for package in ("theory", "sims"):
         for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name in others:
+                continue
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -61,7 +69,9 @@ def _canonical(value: Any) -> Any:
 
 def key_for(name: str, kwargs: dict) -> str:
     """The cache key of a call: name, canonical JSON of the arguments, and the code hash."""
-    text = json.dumps([name, _canonical(kwargs), code_fingerprint()], sort_keys=True)
+    module = name.split(".")[1] if name.startswith("sims.") else None
+    area = module if module in AREAS else None
+    text = json.dumps([name, _canonical(kwargs), code_fingerprint(area)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
+from sims.cache import AREAS  # one list of areas for the registry and the cache
 
 
 @dataclass(frozen=True)
