@@ -1,0 +1,81 @@
+"""How much of the information plane is the estimator? (claims IB3, IB4)
+
+The last hidden layer (3 units) of the 12-bit networks of fig_information_plane, one seed,
+I(X;T) against epoch. Lines: binned estimates with 10, 30, 100 and 1000 bins on [-1, 1]
+(and bins of width 0.07); dashed: the Kolchinsky-Tracey KDE upper bound on I(X; T + Z),
+Z ~ N(0, sigma^2 I), for three noise variances (Saxe et al. 2018). For tanh the fall of
+I(X;T) appears with every estimator; its size depends on the bins and on sigma^2. For ReLU
+only the clipped [-1, 1] binning falls.
+"""
+
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import style
+
+from sims import registry
+from sims.cache import cached
+from sims.datasets import twelve_bit_task
+from sims.information import SCHEMES, layer_activations, simulate_information_plane
+from theory.information import pairwise_entropy_bounds
+
+NOISE_VARIANCES = (1e-1, 1e-2, 1e-3)
+KDE_EPOCHS = 16
+LAST_HIDDEN = 4
+
+
+def _run():
+    d = registry.get("IB4").defaults
+    return simulate_information_plane(
+        seeds=list(d["seeds"]), activations=["tanh", "relu"], epochs=d["epochs"],
+        log_points=d["log_points"], learning_rate=d["learning_rate"], batch_size=d["batch_size"],
+    )
+
+
+@cached
+def kde_information(*, member, records, noise_variance):
+    """KDE upper bound (bits) on I(X; T + Z) of the last hidden layer at the given records."""
+    run = _run()
+    x, _ = twelve_bit_task()
+    relu = float(run["members"]["relu"].iloc[member])
+    out = []
+    for record in records:
+        hidden, _ = layer_activations(jnp.asarray(run["params"][member, record]),
+                                      jnp.asarray(x, jnp.float64), jnp.float64(relu))
+        t = np.asarray(hidden[LAST_HIDDEN])
+        upper = pairwise_entropy_bounds(t, noise_variance)[1]
+        out.append(upper - t.shape[1] / 2 * np.log2(2 * np.pi * np.e * noise_variance))
+    return np.asarray(out)
+
+
+def main():
+    style.use()
+    run = _run()
+    if not np.all(np.isfinite(run["loss"])):
+        raise RuntimeError("a run diverged; refusing to plot it")
+    members = run["members"]
+    epochs = np.maximum(run["epochs"], 1)
+    records = np.unique(np.linspace(0, len(epochs) - 1, KDE_EPOCHS).round().astype(int))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+    for ax, relu in zip(axes, (0.0, 1.0), strict=True):
+        member = int(np.flatnonzero((members["relu"] == relu) & (members["seed"] == 0))[0])
+        info = run["information"][member, :, LAST_HIDDEN, :, 0]
+        for k, (name, *_rest) in enumerate(SCHEMES):
+            ax.plot(epochs, info[:, k], "-", color=style.PALETTE[k], label=f"binned, {name}")
+        for j, variance in enumerate(NOISE_VARIANCES):
+            kde = kde_information(member=member, records=records.tolist(),
+                                  noise_variance=variance)
+            ax.plot(epochs[records], kde, "--", marker="s", markerfacecolor="none",
+                    color=style.PALETTE[5 + j], label=f"KDE upper bound, sigma^2 = {variance:g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{'ReLU' if relu else 'tanh'}, last hidden layer (3 units)")
+    axes[0].set_ylabel("I(X;T) (bits)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)
+    fig.subplots_adjust(bottom=0.3)
+    style.save(fig, "fig_information_estimators")
+
+
+if __name__ == "__main__":
+    main()

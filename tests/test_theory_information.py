@@ -1,0 +1,151 @@
+"""Closed forms of the information area: identities, limits and domain errors (float64)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sims.datasets import all_bit_patterns, load_mat_task, twelve_bit_task
+from sims.information import random_joint_covariance
+from theory import information as th
+
+VAR_U = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "var_u.mat"
+
+
+@given(st.sampled_from([(1, 1), (2, 1), (3, 2), (4, 3)]), st.integers(0, 10_000))
+def test_gaussian_ib_curve_matches_the_parametric_solution_with_slope_one_over_beta(dims, seed):
+    cov = random_joint_covariance(*dims, seed)
+    critical = th.gaussian_ib_critical_betas(*cov)
+    assert np.all(np.diff(critical) >= 0) and np.all(critical >= 1)
+    finite = critical[np.isfinite(critical)]
+    betas = np.concatenate([1.01 * finite, 1.7 * finite, [5 * finite.max()]])
+    i_tx, i_ty = th.gaussian_ib(betas, *cov)
+    np.testing.assert_allclose(th.gaussian_ib_curve(i_tx, *cov), i_ty, atol=1e-12)
+    step = 1e-5
+    slope = (th.gaussian_ib_curve(i_tx + step, *cov) - th.gaussian_ib_curve(i_tx - step, *cov))
+    np.testing.assert_allclose(slope / (2 * step), 1 / betas, atol=1e-6)
+    # Data processing: I(T;Y) below I(X;Y) and approaching it as beta grows.
+    joint = np.block([[cov[0], cov[1]], [cov[1].T, cov[2]]])
+    i_xy = th.gaussian_mutual_information(joint, dims[0])
+    assert np.all(i_ty <= i_xy + 1e-12)
+    assert th.gaussian_ib(1e9, *cov)[1] == pytest.approx(i_xy, abs=1e-6)
+    assert th.gaussian_ib(0.999 * finite.min(), *cov) == (0.0, 0.0)
+
+
+def test_gaussian_ib_scalar_case_in_closed_form():
+    rho = 0.6
+    (beta_c,) = th.gaussian_ib_critical_betas([[1.0]], [[rho]], [[1.0]])
+    assert beta_c == pytest.approx(1 / rho**2)
+    i_tx, i_ty = th.gaussian_ib(10.0, [[1.0]], [[rho]], [[1.0]], base=np.e)
+    lam = 1 - rho**2
+    assert i_tx == pytest.approx(0.5 * np.log(9 * (1 - lam) / lam))
+    assert i_ty == pytest.approx(0.5 * np.log(9 / (10 * lam)))
+
+
+@given(st.floats(0.01, 0.45), st.floats(1.05, 50.0))
+def test_binary_ib_point_lies_on_the_mrs_gerber_curve(p, factor):
+    beta = factor * th.binary_ib_critical_beta(p)
+    i_tx, i_ty = th.binary_ib_point(beta, p)
+    assert 0 < i_tx <= 1
+    assert i_ty == pytest.approx(float(th.binary_ib_curve(i_tx, p)), abs=1e-12)
+    assert i_ty <= 1 - float(th.binary_entropy(p)) + 1e-12
+
+
+def test_binary_ib_curve_endpoints():
+    assert th.binary_ib_curve(0.0, 0.2) == pytest.approx(0.0, abs=1e-15)
+    assert th.binary_ib_curve(1.0, 0.2) == pytest.approx(1 - th.binary_entropy(0.2))
+
+
+@given(st.integers(0, 1000))
+def test_pairwise_bounds_bracket_the_quadrature_entropy_in_one_dimension(seed):
+    rng = np.random.default_rng(seed)
+    means, variance = rng.standard_normal(7), rng.uniform(0.01, 1.0)
+    lower, upper = th.pairwise_entropy_bounds(means, variance)
+    exact = th.gaussian_mixture_entropy_1d(means, variance)
+    assert lower <= exact + 1e-9 and exact <= upper + 1e-9
+
+
+def test_pairwise_bounds_are_exact_for_one_component_and_for_far_clusters():
+    single = 0.5 * np.log2(2 * np.pi * np.e * 0.3)
+    assert th.pairwise_entropy_bounds([0.0], 0.3) == pytest.approx((single, single))
+    far = th.pairwise_entropy_bounds([0.0, 1e3], 1.0)
+    assert far == pytest.approx((0.5 * np.log2(2 * np.pi * np.e) + 1, ) * 2)
+
+
+def test_binned_entropy_of_a_single_unit():
+    w = np.array([1e-3, 0.87, 1e5])
+    h = th.binned_entropy_single_unit(w)
+    assert h[1] == pytest.approx(4.8998, abs=1e-3) and h[2] == pytest.approx(1.0, abs=1e-3)
+    assert h[0] == pytest.approx(1.0, abs=1e-9)  # all mass in the two central bins
+    # Width binning of ReLU: half the mass in bin 0, the rest spread as w grows.
+    relu = th.binned_entropy_single_unit(np.array([1.0, 10.0]), activation="relu", bin_width=0.07)
+    assert relu[1] > relu[0] > 1.0
+
+
+def test_noisy_neuron_information_limits():
+    x_values = np.linspace(-1, 1, 8)
+    assert th.noisy_neuron_information(0.0, x_values, 0.1) == pytest.approx(0.0, abs=1e-9)
+    assert th.noisy_neuron_information(1.0, x_values, 1e-3) == pytest.approx(3.0, abs=1e-6)
+    assert th.noisy_neuron_information(1e4, x_values, 1e-3) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_information_bottleneck_reaches_i_xy_at_large_beta_and_zero_at_small_beta():
+    p_xy = np.array([[0.3, 0.05], [0.1, 0.15], [0.05, 0.35]])
+    high = th.information_bottleneck(p_xy, 1e4)
+    assert high.i_ty == pytest.approx(th.mutual_information(p_xy), abs=1e-9)
+    assert np.allclose(high.encoder.sum(1), 1)
+    low = th.information_bottleneck(p_xy, 0.5)
+    assert low.i_tx == pytest.approx(0.0, abs=1e-9)
+
+
+def test_majority_vote_example_and_bound():
+    gen, information = th.majority_vote_generalisation(5, 0.5, 0.1)
+    assert gen == pytest.approx(0.15) and information == pytest.approx(1 - th.binary_entropy(0.1))
+    assert gen <= th.xu_raginsky_bound(information, 5, 0.5)
+    assert th.majority_vote_generalisation(5, 0.5, 0.5) == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+def test_twelve_bit_task():
+    x, y = twelve_bit_task()
+    assert x.shape == (4096, 12) and set(np.unique(y)) == {0, 1}
+    assert np.array_equal(x, all_bit_patterns(12))
+    assert th.entropy(np.bincount(y) / y.size) == pytest.approx(1.0, abs=1e-3)
+    weight = x.sum(1)
+    assert np.all(y[weight <= 4] == 0) and np.all(y[weight >= 8] == 1)
+
+
+@pytest.mark.skipif(not VAR_U.is_file(), reason="../shared/data/var_u.mat not present")
+def test_loader_reads_the_published_data_set():
+    f, y = load_mat_task(VAR_U)
+    assert np.array_equal(f, all_bit_patterns(12))  # same inputs, same order as the generator
+    assert int(y.sum()) == 2118
+    p_xy = np.zeros((4096, 2))
+    p_xy[np.arange(4096), y] = 1 / 4096
+    assert th.mutual_information(p_xy) == pytest.approx(0.999157, abs=1e-6)
+    weight = f.sum(1)
+    assert np.mean(y[weight == 6]) == pytest.approx(0.5758, abs=1e-4)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: th.gaussian_ib(1.0, [[1.0, 2.0], [0.0, 1.0]], [[0.1], [0.1]], [[1.0]]), "cov_x"),
+    (lambda: th.gaussian_ib(1.0, [[-1.0]], [[0.1]], [[1.0]]), "cov_x"),
+    (lambda: th.gaussian_ib(1.0, [[1.0]], [[0.1, 0.2]], [[1.0]]), "cov_xy"),
+    (lambda: th.gaussian_ib(1.0, [[1.0]], [[2.0]], [[1.0]]), "joint"),
+    (lambda: th.gaussian_ib(0.0, [[1.0]], [[0.1]], [[1.0]]), "beta"),
+    (lambda: th.gaussian_ib_critical_betas([[1.0]], [[0.1]], [[0.0]]), "cov_y"),
+    (lambda: th.information_bottleneck([[0.5, 0.6]], 2.0), "p_xy"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], -1.0), "beta"),
+    (lambda: th.binned_entropy_single_unit(1.0, n_bins=0), "n_bins"),
+    (lambda: th.binned_entropy_single_unit(1.0, bin_width=0.0), "bin_width"),
+    (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 0.0), "noise_std"),
+    (lambda: th.pairwise_entropy_bounds([0.0, 1.0], -1.0), "variance"),
+    (lambda: th.binary_ib_point(2.0, 0.7), "p"),
+    (lambda: th.majority_vote_generalisation(4, 0.5, 0.1), "n"),
+    (lambda: th.xu_raginsky_bound(1.0, 10, 0.0), "subgaussian"),
+    (lambda: load_mat_task("/nonexistent.mat"), "path"),
+])
+def test_bad_input_raises_value_error_naming_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

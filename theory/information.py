@@ -1,0 +1,570 @@
+"""Closed forms of the information bottleneck and of the estimators used on neural networks.
+
+Information is in bits unless ``base=`` says otherwise (``base=np.e`` gives nats).
+
+Sources:
+- Tishby, Pereira & Bialek 1999, arXiv:physics/0004057 (the IB Lagrangian and its
+  self-consistent equations; the iterative algorithm).
+- Chechik, Globerson, Tishby & Weiss 2005, JMLR 6:165 (Gaussian IB: eigenvalues of
+  Sigma_{x|y} Sigma_x^{-1}, critical betas, the information curve).
+- Witsenhausen & Wyner 1975 / Mrs Gerber's lemma (the IB curve of the doubly symmetric
+  binary source).
+- Kolchinsky & Tracey 2017, arXiv:1706.02419 (pairwise-distance bounds on mixture entropy).
+- Saxe et al. 2018, ICLR, "On the information bottleneck theory of deep learning" (binned
+  entropy of a single saturating unit).
+- Goldfeld et al. 2019, arXiv:1810.05728 (noisy neurons: I(X;T) is the entropy of a
+  Gaussian mixture, "compression = clustering").
+- Xu & Raginsky 2017, arXiv:1705.07809 (the mutual-information generalisation bound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize, special, stats
+
+from theory._validate import as_finite, in_closed_interval, integer_at_least, positive
+
+# ---------------------------------------------------------------------------------------
+# Domain checks shared by this module
+
+
+def _base_log(base) -> float:
+    base = float(positive("base", base))
+    if base == 1.0:
+        raise ValueError("base must be in (0, 1) or (1, inf), got 1")
+    return float(np.log(base))
+
+
+def _spd(name: str, matrix) -> np.ndarray:
+    matrix = np.atleast_2d(as_finite(name, matrix))
+    if matrix.shape[0] != matrix.shape[1] or not np.allclose(matrix, matrix.T, atol=1e-12):
+        raise ValueError(f"{name} must be a symmetric positive definite matrix, got {matrix!r}")
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} must be a symmetric positive definite matrix") from None
+    return matrix
+
+
+def _joint_gaussian(cov_x, cov_xy, cov_y):
+    """Validated (cov_x, cov_xy, cov_y) with a positive definite joint covariance."""
+    cov_x, cov_y = _spd("cov_x", cov_x), _spd("cov_y", cov_y)
+    cov_xy = np.atleast_2d(as_finite("cov_xy", cov_xy))
+    if cov_xy.shape != (cov_x.shape[0], cov_y.shape[0]):
+        raise ValueError(
+            f"cov_xy must have shape {(cov_x.shape[0], cov_y.shape[0])}, got {cov_xy.shape}"
+        )
+    _spd("the joint covariance [[cov_x, cov_xy], [cov_xy.T, cov_y]]",
+         np.block([[cov_x, cov_xy], [cov_xy.T, cov_y]]))
+    return cov_x, cov_xy, cov_y
+
+
+def _distribution(name: str, p, ndim: int) -> np.ndarray:
+    p = np.asarray(as_finite(name, p))
+    if p.ndim != ndim or np.any(p < 0) or not np.isclose(p.sum(), 1.0, atol=1e-9):
+        raise ValueError(f"{name} must be a {ndim}-d array of non-negative numbers summing to 1")
+    return p
+
+
+# ---------------------------------------------------------------------------------------
+# Entropy and mutual information
+
+
+def entropy(p, *, base=2) -> float:
+    """Shannon entropy H(p) = -sum_i p_i log p_i of a distribution (any shape)."""
+    p = _distribution("p", p, np.ndim(p)).ravel()
+    return float(-np.sum(special.xlogy(p, p)) / _base_log(base))
+
+
+def mutual_information(p_xy, *, base=2) -> float:
+    """I(X;Y) = H(X) + H(Y) - H(X,Y) of a joint distribution p_xy, shape (|X|, |Y|)."""
+    p_xy = _distribution("p_xy", p_xy, 2)
+    return entropy(p_xy.sum(1), base=base) + entropy(p_xy.sum(0), base=base) - entropy(
+        p_xy, base=base
+    )
+
+
+def gaussian_mutual_information(cov, split: int, *, base=2) -> float:
+    """I(A;B) of jointly Gaussian (A, B) with covariance ``cov`` and A = the first ``split`` axes.
+
+        I(A;B) = 1/2 log( |Sigma_A| |Sigma_B| / |Sigma| )
+
+    Example:
+        >>> round(gaussian_mutual_information([[1.0, 0.6], [0.6, 1.0]], 1), 6)  # -1/2 log2(1-0.36)
+        0.321928
+    """
+    cov = _spd("cov", cov)
+    split = integer_at_least("split", split, 1)
+    if split >= cov.shape[0]:
+        raise ValueError(f"split must be in [1, {cov.shape[0] - 1}], got {split}")
+
+    def logdet(m):
+        return np.linalg.slogdet(m)[1]
+
+    nats = 0.5 * (logdet(cov[:split, :split]) + logdet(cov[split:, split:]) - logdet(cov))
+    return float(nats / _base_log(base))
+
+
+# ---------------------------------------------------------------------------------------
+# Gaussian information bottleneck (Chechik et al. 2005)
+
+
+def _gaussian_ib_spectrum(cov_x, cov_xy, cov_y):
+    """Ascending eigenvalues lambda_i of Sigma_{x|y} Sigma_x^{-1} (generalised symmetric form)."""
+    cov_x, cov_xy, cov_y = _joint_gaussian(cov_x, cov_xy, cov_y)
+    cov_x_given_y = cov_x - cov_xy @ np.linalg.solve(cov_y, cov_xy.T)
+    # Left eigenvectors: v^T Sigma_{x|y} Sigma_x^{-1} = lambda v^T
+    # <=> Sigma_{x|y} v = lambda Sigma_x v, a symmetric-definite generalised problem.
+    eigenvalues = linalg.eigh((cov_x_given_y + cov_x_given_y.T) / 2, cov_x, eigvals_only=True)
+    return np.clip(eigenvalues, np.finfo(float).tiny, 1.0)
+
+
+def gaussian_ib_critical_betas(cov_x, cov_xy, cov_y) -> np.ndarray:
+    """Critical trade-offs beta_i^c = 1 / (1 - lambda_i) of the Gaussian IB, ascending.
+
+    lambda_i are the eigenvalues of Sigma_{x|y} Sigma_x^{-1} (Chechik et al. 2005, sec. 4),
+    computed as the generalised symmetric problem Sigma_{x|y} v = lambda Sigma_x v. For
+    beta > beta_i^c the i-th eigenvector enters the optimal projection. Directions of X that
+    carry no information about Y (lambda_i = 1) never enter: their beta_i^c is inf.
+
+    Args:
+        cov_x: (d_x, d_x) SPD; cov_xy: (d_x, d_y); cov_y: (d_y, d_y) SPD; the joint
+            covariance must be positive definite.
+    Returns:
+        (d_x,) ascending critical betas, each in [1, inf].
+
+    Example:
+        >>> gaussian_ib_critical_betas([[1.0]], [[0.6]], [[1.0]])  # lambda = 1 - 0.36
+        array([2.77777778])
+    """
+    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
+    gap = 1.0 - lam
+    with np.errstate(divide="ignore"):
+        return np.where(gap > 1e-12, 1.0 / np.where(gap > 1e-12, gap, 1.0), np.inf)
+
+
+def gaussian_ib(beta, cov_x, cov_xy, cov_y, *, base=2):
+    """(I(T;X), I(T;Y)) of the optimal Gaussian IB encoder at trade-off ``beta``.
+
+    Chechik et al. 2005, eq. (15)-(16): with n(beta) = #{i : beta > beta_i^c},
+        I(T;X) = 1/2 sum_{i <= n(beta)} log[ (beta - 1)(1 - lambda_i) / lambda_i ]
+        I(T;Y) = I(T;X) - 1/2 sum_{i <= n(beta)} log[ beta (1 - lambda_i) ]
+    ``beta`` may be an array; the outputs have its shape.
+
+    Example:
+        >>> [round(float(v), 6) for v in gaussian_ib(10.0, [[1.0]], [[0.6]], [[1.0]])]
+        [1.169925, 0.245927]
+    """
+    beta = positive("beta", beta)
+    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
+    b = beta[..., None]
+    active = b * (1.0 - lam) > 1.0
+    # Inactive directions contribute log 1 = 0 (and never evaluate log 0 at lambda = 1).
+    compression = np.where(active, (b - 1) * (1 - lam) / lam, 1.0)
+    relevance_loss = np.where(active, b * (1 - lam), 1.0)
+    i_tx = 0.5 * np.sum(np.log(compression), axis=-1)
+    i_ty = i_tx - 0.5 * np.sum(np.log(relevance_loss), axis=-1)
+    scale = _base_log(base)
+    return i_tx / scale, i_ty / scale
+
+
+def gaussian_ib_curve(i_tx, cov_x, cov_xy, cov_y, *, base=2):
+    """The Gaussian information curve I(T;Y) as a function of I(T;X) (Chechik et al. eq. 17).
+
+    On the segment where n modes are active,
+        I(T;Y) = I(T;X)
+                 - n/2 log( prod_i (1 - lambda_i)^{1/n} + e^{2 I(T;X)/n} prod_i lambda_i^{1/n} )
+    (I in nats inside the formula). The curve is concave with slope dI(T;Y)/dI(T;X) = 1/beta.
+    """
+    i_tx = np.asarray(in_closed_interval("i_tx", i_tx, 0.0, np.inf))
+    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
+    lam = lam[lam < 1 - 1e-12]
+    scale = _base_log(base)
+    x = i_tx * scale
+    # I(T;X) (nats) at each critical beta: where the next mode switches on.
+    breaks = gaussian_ib(1.0 / (1.0 - lam), cov_x, cov_xy, cov_y, base=np.e)[0]
+    n = np.maximum(np.sum(x[..., None] > breaks, axis=-1), 1)
+    k = np.arange(1, lam.size + 1)
+    log_gap = np.cumsum(np.log1p(-lam)) / k
+    log_lam = np.cumsum(np.log(lam)) / k
+    lg, ll = log_gap[n - 1], log_lam[n - 1]
+    i_ty = x - n / 2 * np.logaddexp(lg, 2 * x / n + ll)
+    return i_ty / scale
+
+
+# ---------------------------------------------------------------------------------------
+# The iterative IB algorithm for discrete variables (Tishby, Pereira & Bialek 1999)
+
+
+@dataclass(frozen=True)
+class IBResult:
+    """What :func:`information_bottleneck` returns.
+
+    Attributes:
+        encoder: (|X|, |T|) p(t|x), rows sum to 1.
+        i_tx, i_ty: I(T;X) and I(T;Y) of the encoder.
+        lagrangian: (iterations + 1,) I(T;X) - beta I(T;Y) after each iteration (from the
+            initial encoder on) of the best restart.
+        residual: max_{x,t} |p(t|x) - p(t) e^{-beta KL[p(y|x) || p(y|t)]} / Z(x)|, how well
+            the returned encoder satisfies the self-consistent IB equations.
+        converged: whether the encoder stopped changing (to ``tol``) within ``max_iter``.
+    """
+
+    encoder: np.ndarray
+    i_tx: float
+    i_ty: float
+    lagrangian: np.ndarray
+    residual: float
+    converged: bool
+
+
+def _ib_statistics(p_xy, encoder):
+    """(p(t), p(y|t), I(T;X), I(T;Y)) in nats for an encoder p(t|x)."""
+    p_x = p_xy.sum(1)
+    p_t = p_x @ encoder
+    joint_ty = encoder.T @ p_xy
+    p_y_t = joint_ty / np.where(p_t > 0, p_t, 1.0)[:, None]
+    joint_xt = p_x[:, None] * encoder
+    outer = p_x[:, None] * p_t[None, :]
+    i_tx = np.sum(special.xlogy(joint_xt, joint_xt) - special.xlogy(joint_xt, outer))
+    p_y = p_xy.sum(0)
+    outer_ty = p_t[:, None] * p_y[None, :]
+    i_ty = np.sum(special.xlogy(joint_ty, joint_ty) - special.xlogy(joint_ty, outer_ty))
+    return p_t, p_y_t, i_tx, i_ty
+
+
+def _ib_update(p_xy, encoder, beta):
+    """One IB iteration in log space: p(t|x) proportional to p(t) exp(-beta KL[p(y|x)||p(y|t)])."""
+    p_x = p_xy.sum(1)
+    p_y_x = p_xy / p_x[:, None]
+    p_t, p_y_t, _, _ = _ib_statistics(p_xy, encoder)
+    with np.errstate(divide="ignore"):
+        log_p_y_t = np.log(p_y_t)
+        log_p_t = np.log(p_t)
+    # KL[p(y|x) || p(y|t)] = sum_y p(y|x) log p(y|x) - sum_y p(y|x) log p(y|t); dead clusters
+    # (p(t) = 0) stay dead through log p(t) = -inf.
+    cross = np.where(p_y_x[:, None, :] > 0, p_y_x[:, None, :] * log_p_y_t[None, :, :], 0.0)
+    kl = np.sum(special.xlogy(p_y_x, p_y_x), axis=1)[:, None] - cross.sum(-1)
+    logits = log_p_t[None, :] - beta * np.where(np.isfinite(kl), kl, 0.0)
+    logits = np.where(np.isfinite(kl), logits, -np.inf)
+    return np.exp(logits - special.logsumexp(logits, axis=1, keepdims=True))
+
+
+def information_bottleneck(
+    p_xy, beta, *, n_clusters=None, restarts=5, seed=0, base=2, tol=1e-13, max_iter=100_000
+) -> IBResult:
+    """The iterative IB algorithm for a discrete joint distribution p(x, y).
+
+    Alternates the self-consistent equations of Tishby, Pereira & Bialek (1999, eq. 28):
+        p(t|x) = p(t) exp(-beta KL[p(y|x) || p(y|t)]) / Z(x, beta)
+        p(t)   = sum_x p(x) p(t|x),   p(y|t) = sum_x p(y|x) p(x|t)
+    in log space (stable at large beta). Each iteration cannot increase the Lagrangian
+    I(T;X) - beta I(T;Y). The best of ``restarts`` random initial encoders is returned.
+
+    Args:
+        p_xy: (|X|, |Y|) joint distribution with p(x) > 0 for every x.
+        beta: trade-off, > 0.
+        n_clusters: |T| (default |X|).
+    """
+    p_xy = _distribution("p_xy", p_xy, 2)
+    if np.any(p_xy.sum(1) <= 0):
+        raise ValueError("p_xy must give every x positive probability (drop empty rows)")
+    beta = float(positive("beta", beta))
+    n_clusters = integer_at_least("n_clusters", n_clusters or p_xy.shape[0], 1)
+    restarts = integer_at_least("restarts", restarts, 1)
+    scale = _base_log(base)
+    rng = np.random.default_rng(seed)
+    best = None
+    for _ in range(restarts):
+        encoder = rng.dirichlet(np.ones(n_clusters), size=p_xy.shape[0])
+        history = []
+        converged = False
+        for _ in range(max_iter):
+            _, _, i_tx, i_ty = _ib_statistics(p_xy, encoder)
+            history.append(i_tx - beta * i_ty)
+            new = _ib_update(p_xy, encoder, beta)
+            change = np.max(np.abs(new - encoder))
+            encoder = new
+            if change < tol:
+                converged = True
+                break
+        _, _, i_tx, i_ty = _ib_statistics(p_xy, encoder)
+        history.append(i_tx - beta * i_ty)
+        if best is None or history[-1] < best[1][-1]:
+            best = (encoder, history, i_tx, i_ty, converged)
+    encoder, history, i_tx, i_ty, converged = best
+    residual = float(np.max(np.abs(_ib_update(p_xy, encoder, beta) - encoder)))
+    return IBResult(
+        encoder=encoder, i_tx=float(i_tx / scale), i_ty=float(i_ty / scale),
+        lagrangian=np.asarray(history) / scale, residual=residual, converged=converged,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The doubly symmetric binary source: X ~ Bern(1/2), Y = X xor Bern(p)
+
+
+def binary_entropy(q, *, base=2):
+    """h(q) = -q log q - (1-q) log(1-q)."""
+    q = in_closed_interval("q", q, 0.0, 1.0)
+    return -(special.xlogy(q, q) + special.xlogy(1 - q, 1 - q)) / _base_log(base)
+
+
+def _inverse_binary_entropy(value):
+    """q in [0, 1/2] with h(q) = value (bits)."""
+    if value <= 0:
+        return 0.0
+    if value >= 1:
+        return 0.5
+    return optimize.brentq(lambda q: binary_entropy(q) - value, 0.0, 0.5, xtol=1e-15, rtol=1e-15)
+
+
+def doubly_symmetric_binary_source(p) -> np.ndarray:
+    """p(x, y) of X ~ Bern(1/2), Y = X xor Bern(p): [[1-p, p], [p, 1-p]] / 2."""
+    p = float(in_closed_interval("p", p, 0.0, 0.5))
+    return np.array([[1 - p, p], [p, 1 - p]]) / 2
+
+
+def binary_ib_critical_beta(p):
+    """beta_0 = 1 / (1 - 2p)^2: below it the optimal IB encoder of the DSBS is trivial.
+
+    The slope of the binary IB curve at the origin is (1 - 2p)^2 (expand h(p * q) at
+    q = 1/2), and the IB curve has slope 1/beta.
+    """
+    p = in_closed_interval("p", p, 0.0, 0.5)
+    if np.any(p >= 0.5):
+        raise ValueError(f"p must be in [0, 0.5), got {p!r}")
+    return 1.0 / (1.0 - 2.0 * p) ** 2
+
+
+def binary_ib_curve(i_tx, p, *, base=2):
+    """The IB curve of the DSBS (Mrs Gerber's lemma, Wyner & Ziv 1973; Witsenhausen & Wyner 1975).
+
+        I(T;Y) = 1 - h( p * h^{-1}(1 - I(T;X)) ),   a * b = a(1-b) + (1-a) b,
+    in bits, for 0 <= I(T;X) <= 1, achieved by T = X xor Bern(q) with h(q) = 1 - I(T;X).
+
+    Example:
+        >>> round(float(binary_ib_curve(1.0, 0.1)), 6)  # T = X: I(T;Y) = 1 - h(p)
+        0.531004
+    """
+    p = float(in_closed_interval("p", p, 0.0, 0.5))
+    scale = _base_log(base) / np.log(2.0)
+    bits = np.asarray(in_closed_interval("i_tx", i_tx, 0.0, 1.0 / scale)) * scale
+    q = np.vectorize(_inverse_binary_entropy)(1.0 - bits)
+    return (1.0 - binary_entropy(p * (1 - q) + (1 - p) * q)) / scale
+
+
+def binary_ib_point(beta, p, *, base=2):
+    """(I(T;X), I(T;Y)) of the optimal encoder of the DSBS at trade-off ``beta``.
+
+    T = X xor Bern(q) with q solving dI(T;Y)/dI(T;X) = 1/beta, i.e.
+        (1 - 2p) log((1 - s)/s) / log((1 - q)/q) = 1/beta,   s = p * q;
+    the trivial encoder (0, 0) for beta <= beta_0 = 1/(1 - 2p)^2.
+    """
+    beta = float(positive("beta", beta))
+    p = float(in_closed_interval("p", p, 0.0, 0.5))
+    if beta <= binary_ib_critical_beta(p):
+        return 0.0, 0.0
+
+    def slope_gap(q):
+        s = p * (1 - q) + (1 - p) * q
+        return (1 - 2 * p) * np.log((1 - s) / s) / np.log((1 - q) / q) - 1 / beta
+
+    # The slope falls from (1-2p)^2 at q -> 1/2 to 0 at q -> 0: one root in between,
+    # searched in log q so that large beta (q far below machine epsilon) stays accurate.
+    if slope_gap(np.exp(-700.0)) >= 0:  # q < e^-700: T = X to double precision
+        q = 0.0
+    else:
+        log_q = optimize.brentq(
+            lambda u: slope_gap(np.exp(u)), -700.0, np.log(0.5 - 1e-9), xtol=1e-14, rtol=1e-15
+        )
+        q = np.exp(log_q)
+    scale = _base_log(base) / np.log(2.0)
+    i_tx = 1.0 - binary_entropy(q)
+    return float(i_tx / scale), float(binary_ib_curve(i_tx, p) / scale)
+
+
+# ---------------------------------------------------------------------------------------
+# Estimators: mixture entropy bounds, binned entropy of a unit, a noisy neuron
+
+
+def _mixture(means, variance, weights):
+    means = np.atleast_1d(as_finite("means", means))
+    means = means[:, None] if means.ndim == 1 else means
+    if means.ndim != 2:
+        raise ValueError(f"means must have shape (n,) or (n, d), got {means.shape}")
+    variance = float(positive("variance", variance))
+    n = means.shape[0]
+    weights = np.full(n, 1.0 / n) if weights is None else _distribution("weights", weights, 1)
+    if weights.shape != (n,):
+        raise ValueError(f"weights must have shape ({n},), got {weights.shape}")
+    return means, variance, weights
+
+
+def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
+    """(lower, upper) bounds on the entropy of the mixture sum_i c_i N(mu_i, variance I).
+
+    Kolchinsky & Tracey 2017 (arXiv:1706.02419, eq. 6, 10, 13): for a divergence D,
+        H_D = H(X|C) - sum_i c_i log sum_j c_j exp(-D(p_i || p_j)),
+        H(X|C) = d/2 log(2 pi e variance);
+    D = Bhattacharyya |mu_i - mu_j|^2 / (8 variance) gives a lower bound, D = KL
+    |mu_i - mu_j|^2 / (2 variance) an upper bound.
+
+    Args:
+        means: (n,) or (n, d) component centres; variance: per-coordinate noise variance.
+    """
+    means, variance, weights = _mixture(means, variance, weights)
+    norms = np.sum(means**2, axis=1)
+    # |mu_i - mu_j|^2 through the Gram matrix: O(n^2) memory, not O(n^2 d).
+    sq = np.maximum(norms[:, None] + norms[None, :] - 2 * means @ means.T, 0.0)
+    conditional = means.shape[1] / 2 * np.log(2 * np.pi * np.e * variance)
+    log_w = np.log(weights)
+
+    def bound(scale):
+        inner = special.logsumexp(log_w[None, :] - sq / scale, axis=1)
+        return conditional - np.sum(weights * inner)
+
+    nats = np.array([bound(8 * variance), bound(2 * variance)])
+    return tuple(nats / _base_log(base))
+
+
+def gaussian_mixture_entropy_1d(means, variance, *, weights=None, base=2) -> float:
+    """Differential entropy of a 1-d Gaussian mixture by quadrature (exact to ~1e-12 nats).
+
+    The trapezoid rule on a grid of spacing sqrt(variance)/20 converges exponentially for
+    this smooth, rapidly decaying integrand.
+    """
+    means, variance, weights = _mixture(means, variance, weights)
+    if means.shape[1] != 1:
+        raise ValueError(f"means must be one-dimensional, got shape {means.shape}")
+    mu = means[:, 0]
+    sd = np.sqrt(variance)
+    grid = np.arange(mu.min() - 14 * sd, mu.max() + 14 * sd, sd / 20)
+    log_density = special.logsumexp(
+        np.log(weights)[None, :] + stats.norm.logpdf(grid[:, None], mu[None, :], sd), axis=1
+    )
+    nats = -np.trapezoid(np.exp(log_density) * log_density, grid)
+    return float(nats / _base_log(base))
+
+
+ACTIVATIONS = ("tanh", "relu")
+
+
+def _activation_cdf_below(activation, value, w):
+    """P(f(w X) < value) for X ~ N(0, 1), f monotone (tanh or ReLU), w > 0."""
+    value = np.asarray(value, dtype=float)
+    if activation == "tanh":
+        with np.errstate(divide="ignore"):
+            pre = np.arctanh(np.clip(value, -1.0, 1.0))
+        return stats.norm.cdf(pre / w)
+    return np.where(value > 0, stats.norm.cdf(value / w), 0.0)
+
+
+def binned_entropy_single_unit(
+    w, *, activation="tanh", n_bins=30, low=-1.0, high=1.0, bin_width=None, base=2
+):
+    """Entropy of the binned output of one unit f(w x), x ~ N(0, 1) (Saxe et al. 2018, Fig. 1).
+
+    Two binnings, both with bins closed on the left:
+    - range binning (``bin_width=None``): ``n_bins`` equal bins on [low, high]; values
+      outside fall into the edge bins (so a saturating range compresses values beyond it);
+    - width binning: unbounded bins [k w_b, (k+1) w_b), k integer, w_b = ``bin_width``.
+    Bin probabilities are exact: P(a <= f(wx) < b) = P(f < b) - P(f < a) with
+    P(tanh(wx) < v) = Phi(artanh(v)/w) and P(relu(wx) < v) = Phi(v/w) for v > 0.
+    For the deterministic unit, I(X;T_binned) = H(T_binned).
+    ``w`` may be an array; the output has its shape.
+
+    Example:
+        >>> round(float(binned_entropy_single_unit(1e6)), 3)  # saturated: two bins
+        1.0
+    """
+    w = positive("w", w)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if bin_width is None:
+        n_bins = integer_at_least("n_bins", n_bins, 1)
+        low, high = float(as_finite("low", low)), float(as_finite("high", high))
+        if not low < high:
+            raise ValueError(f"high must be > low, got low={low}, high={high}")
+        edges = np.linspace(low, high, n_bins + 1)
+        edges[0], edges[-1] = -np.inf, np.inf
+    else:
+        bin_width = float(positive("bin_width", bin_width))
+        # Width binning of an output with support in [-1, inf): enough bins to hold all but
+        # Phi(-40) of the mass of relu(w x) (tanh needs 2 / bin_width bins).
+        top = 40 * float(np.max(w)) if activation == "relu" else 1.0
+        edges = np.arange(np.floor(-1.0 / bin_width) - 1, np.ceil(top / bin_width) + 2) * bin_width
+        edges = np.concatenate([[-np.inf], edges, [np.inf]])
+    cdf = _activation_cdf_below(activation, edges[None, :], w.ravel()[:, None])
+    cdf[:, 0], cdf[:, -1] = 0.0, 1.0
+    probabilities = np.diff(cdf, axis=1)
+    h = -np.sum(special.xlogy(probabilities, probabilities), axis=1) / _base_log(base)
+    return h.reshape(w.shape)
+
+
+def noisy_neuron_information(w, x_values, noise_std, *, bias=0.0, base=2) -> float:
+    """I(X;T) for T = tanh(w X + bias) + Z, Z ~ N(0, noise_std^2), X uniform on ``x_values``.
+
+    Goldfeld et al. 2019 (arXiv:1810.05728, sec. 3): T is a Gaussian mixture with one
+    component per input, so I(X;T) = h(T) - h(Z) = h(mixture) - 1/2 log(2 pi e noise_std^2),
+    computed here by quadrature. As |w| grows the centres cluster at +-1 and I(X;T) falls
+    towards log2 of the number of clusters ("compression = clustering").
+    """
+    w = float(as_finite("w", w))
+    noise_std = float(positive("noise_std", noise_std))
+    x_values = np.atleast_1d(as_finite("x_values", x_values))
+    if x_values.ndim != 1:
+        raise ValueError(f"x_values must be one-dimensional, got shape {x_values.shape}")
+    centres = np.tanh(w * x_values + float(as_finite("bias", bias)))
+    h_t = gaussian_mixture_entropy_1d(centres, noise_std**2, base=np.e)
+    nats = h_t - 0.5 * np.log(2 * np.pi * np.e * noise_std**2)
+    return float(nats / _base_log(base))
+
+
+# ---------------------------------------------------------------------------------------
+# The Xu-Raginsky bound and an exactly computable learning algorithm
+
+
+def xu_raginsky_bound(mutual_information, n, subgaussian, *, base=2):
+    """|E[gen]| <= sqrt(2 sigma^2 I(S;W) / n) (Xu & Raginsky 2017, arXiv:1705.07809, Thm. 1).
+
+    ``mutual_information`` is I(S;W) in units of ``base``; the loss is ``subgaussian``
+    (sigma)-subgaussian under the data distribution for every hypothesis (a loss in [a, b]
+    is (b - a)/2-subgaussian); n is the number of training samples.
+
+    Example:
+        >>> round(float(xu_raginsky_bound(1.0, 10, 0.5, base=np.e)), 6)
+        0.223607
+    """
+    nats = np.asarray(in_closed_interval("mutual_information", mutual_information, 0, np.inf))
+    nats = nats * _base_log(base)
+    n = integer_at_least("n", n, 1)
+    sigma = positive("subgaussian", subgaussian)
+    return np.sqrt(2 * sigma**2 * nats / n)
+
+
+def majority_vote_generalisation(n, theta, flip, *, base=2):
+    """Exact (expected generalisation error, I(S;W)) of a noisy majority vote.
+
+    Data S = (Z_1..Z_n), Z_i ~ Bern(theta), n odd; the algorithm outputs the majority bit
+    W_0 = 1{sum Z > n/2} flipped with probability ``flip``; loss l(w, z) = 1{w != z} (in
+    [0, 1], so 1/2-subgaussian). With K = sum Z ~ Bin(n, theta):
+        gen = E[L_mu(W) - L_S(W)],  L_mu(w) = P(Z != w),  L_S(w) = #{i: Z_i != w} / n,
+        I(S;W) = I(K;W) = h(P(W = 1)) - h(flip).
+    Returns (gen, I(S;W) in units of ``base``).
+    """
+    n = integer_at_least("n", n, 1)
+    if n % 2 == 0:
+        raise ValueError(f"n must be an odd integer (no ties), got {n}")
+    theta = float(in_closed_interval("theta", theta, 0.0, 1.0))
+    flip = float(in_closed_interval("flip", flip, 0.0, 0.5))
+    k = np.arange(n + 1)
+    p_k = stats.binom.pmf(k, n, theta)
+    p_w1 = np.where(k > n / 2, 1 - flip, flip)
+    risk_gap_w1 = (1 - theta) - (1 - k / n)  # L_mu(1) - L_S(1)
+    risk_gap_w0 = theta - k / n  # L_mu(0) - L_S(0)
+    gen = np.sum(p_k * (p_w1 * risk_gap_w1 + (1 - p_w1) * risk_gap_w0))
+    information = binary_entropy(np.sum(p_k * p_w1), base=base) - binary_entropy(flip, base=base)
+    return float(gen), float(information)
