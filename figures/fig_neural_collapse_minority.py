@@ -1,7 +1,8 @@
 """Minority collapse (claim NC5): cosine between two minority classifiers vs imbalance R.
 
-Cross-entropy UFM with weight decay, 3 majority classes of R samples and 3 minority classes
-of 1 sample, trained by full-batch GD (markers); the line is the certified global minimum of
+NC5's defaults (the runs its check makes): cross-entropy UFM with weight decay, 3 majority
+classes of R samples and 3 minority classes of 1 sample, R from 1 to 100, trained by
+full-batch GD (markers); the line is the certified global minimum of
 the convex reformulation (theory.neural_collapse.imbalanced_ce_minority_cosine). At R = 1 the
 cosine is -1/(K-1) (simplex ETF); by R = 100 the minority classifiers are parallel.
 """
@@ -16,7 +17,7 @@ from sims.neural_collapse import minority_cosines, simulate_minority_collapse
 
 def main():
     style.use()
-    params = {**registry.get("NC5").defaults, **registry.get("NC5").thorough}
+    params = registry.get("NC5").defaults
     run = simulate_minority_collapse(
         ratios=params["ratios"],
         n_minority=params["n_minority"],

@@ -2,31 +2,48 @@
 
 Left: the cross-entropy and MSE (with bias) unconstrained-features models trained by GD
 (defaults of NC2/NC3): NC1, equinorm, equiangularity and self-duality fall to round-off as
-the run reaches the closed-form simplex ETF. Right: a ReLU MLP on scikit-learn's digits
-(defaults of NC7, mean over seeds); the dotted line marks the first epoch with zero training
-error, after which the terminal phase begins and the metrics keep falling.
+the run reaches the closed-form simplex ETF. Middle: a ReLU MLP on a balanced subset of
+scikit-learn's digits (defaults of NC7: MSE, weight decay, Adam; mean over seeds); dotted
+lines mark each seed's first epoch of zero training error, where its terminal phase begins
+and the metrics keep falling. Right: RMS deviation of the MLP's centred class-mean cosines
+from those of three frames: the simplex ETF (the closed form) and two wrong frames (NC7's
+perturbations), which the class means do not approach.
 """
 
 import numpy as np
 import style
 
+import theory.neural_collapse as theory
 from sims import registry
-from sims.neural_collapse import nc_metrics, simulate_digits_mlp, simulate_ufm
+from sims.neural_collapse import (
+    cross_polytope,
+    frame_deviation,
+    nc_metrics,
+    orthogonal_frame,
+    seed_records,
+    simulate_balanced_ufm,
+    simulate_digits_mlp,
+    terminal_phase,
+)
 
 METRICS = ("nc1", "equinorm", "equiangularity", "self_duality")
+FRAMES = {
+    "simplex ETF (theory)": theory.simplex_etf,
+    "orthogonal frame": orthogonal_frame,
+    "cross-polytope": cross_polytope,
+}
 
 
 def ufm_curves(loss, params, bias):
-    run = simulate_ufm(
+    run = simulate_balanced_ufm(
         loss=loss,
-        class_sizes=[params["n_per_class"]] * params["num_classes"],
+        num_classes=params["num_classes"],
+        n_per_class=params["n_per_class"],
         dim=params.get("dim", params["num_classes"]),
-        depth=1,
         lambda_w=params["lambda_w"],
         lambda_h=params["lambda_h"],
         learning_rate=params["learning_rate"],
         epochs=params["epochs"],
-        init_scale=0.3,
         bias=bias,
     )
     rows = [
@@ -38,7 +55,7 @@ def ufm_curves(loss, params, bias):
 
 def main():
     style.use()
-    fig, (left, right) = style.plt.subplots(1, 2, figsize=(10.0, 4.2))
+    fig, (left, middle, right) = style.plt.subplots(1, 3, figsize=(15.0, 4.4), layout="constrained")
     for loss, label, bias, marker in (("ce", "NC2", False, "o"), ("mse", "NC3", True, "s")):
         epochs, curves = ufm_curves(loss, registry.get(label).defaults, bias)
         for i, metric in enumerate(METRICS):
@@ -57,28 +74,44 @@ def main():
     left.set_title("Unconstrained features (theory: 0 at the ETF)")
     left.legend(ncol=2, fontsize=6)
 
-    params = registry.get("NC7").defaults
-    run = simulate_digits_mlp(
-        **{
-            k: params[k]
-            for k in ("widths", "weight_decay", "learning_rate", "epochs", "seeds", "optimizer")
-        }
-    )
-    mean = run["frame"].groupby("epoch").mean(numeric_only=True)
-    if mean.isna().any().any():
+    run = simulate_digits_mlp(**registry.get("NC7").defaults)
+    epochs = run["epochs"]
+    curves = {m: seed_records(run, m) for m in (*METRICS, "ncc_mismatch", "train_error")}
+    if any(np.isnan(v).any() for v in curves.values()):
         raise RuntimeError("digits MLP diverged: not plotted")
-    for i, metric in enumerate(METRICS + ("ncc_mismatch", "train_error")):
-        values = mean[metric].to_numpy()
-        style.sim_markers(right, mean.index[1:], values[1:], color=style.PALETTE[i], label=metric)
-    zero = mean.index[mean["train_error"] == 0]
-    if zero.size:
-        right.axvline(zero[0], color="grey", ls=":", lw=1, label="zero training error")
+    colors = [*style.PALETTE[: len(METRICS) + 1], style.PALETTE[-1]]
+    for (metric, values), color in zip(curves.items(), colors, strict=True):
+        style.sim_markers(
+            middle,
+            epochs[1:],
+            values.mean(axis=0)[1:],
+            color=color,
+            marker="s" if metric == "train_error" else "o",
+            label=metric,
+        )
+    starts = terminal_phase(run)
+    for j, start in enumerate([] if starts is None else epochs[starts]):
+        middle.axvline(
+            start, color="grey", ls=":", lw=1, label="zero training error" if j == 0 else None
+        )
+    middle.set_xscale("log")
+    middle.set_yscale("symlog", linthresh=1e-3)
+    middle.set_ylim(0, 10)
+    middle.set_xlabel("epoch (full batch, Adam)")
+    middle.set_title("MLP on digits (terminal phase right of dotted lines)")
+    middle.legend(fontsize=6)
+
+    for i, (name, frame) in enumerate(FRAMES.items()):
+        deviation = frame_deviation(run["means"], frame(10)).mean(axis=0)
+        style.sim_markers(right, epochs[1:], deviation[1:], color=style.PALETTE[i], label=name)
+    for start in [] if starts is None else epochs[starts]:
+        right.axvline(start, color="grey", ls=":", lw=1)
     right.set_xscale("log")
-    right.set_yscale("symlog", linthresh=1e-3)
-    right.set_ylim(0, 10)
-    right.set_xlabel("epoch (full batch)")
-    right.set_title("MLP on sklearn digits (terminal phase right of dotted line)")
-    right.legend(fontsize=6)
+    right.set_yscale("log")
+    right.set_xlabel("epoch (full batch, Adam)")
+    right.set_ylabel("RMS deviation of the class-mean cosines")
+    right.set_title("Distance to frames (MLP on digits)")
+    right.legend(fontsize=7)
     style.save(fig, "fig_neural_collapse_training")
 
 

@@ -1,12 +1,30 @@
 """Simulation vs theory for the neural-collapse claims NC1-NC7, and their negative tests."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import theory.neural_collapse as theory
 from sims import registry
-from sims.neural_collapse import nc_metrics
+from sims.neural_collapse import (
+    cosines,
+    cross_polytope,
+    digits,
+    frame_deviation,
+    nc_metrics,
+    orthogonal_frame,
+    terminal_phase,
+)
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch, tmp_path):
+    """A per-test simulation cache: the first run computes (the code is exercised) and the
+    perturbed closed forms reuse that run instead of repeating the simulation."""
+    monkeypatch.setenv("SIMS_NO_CACHE", "0")
+    monkeypatch.setenv("SIMS_CACHE_DIR", str(tmp_path))
 
 
 def _passes(label, closed_form=None, **params):
@@ -74,13 +92,16 @@ def test_NC6_central_path_identity(shape, weight_decay, seed):
 
 
 @pytest.mark.slow
-def test_NC7_digits_terminal_phase():
+def test_NC7_digits_terminal_phase_and_wrong_frames(fresh_cache):
+    claim = registry.get("NC7")
     outcome = _passes("NC7")
     assert outcome.passed, outcome.summary()
+    for name, wrong in claim.perturbations.items():
+        assert not claim.run(closed_form=wrong).passed, name
 
 
 # Cheap settings at which the true closed form must pass (NC4, NC5: their fast-tier agreement
-# test) and each perturbation must fail.
+# test) and each perturbation must fail; the simulation runs once per claim (fresh_cache).
 NEGATIVE = {
     "NC1": dict(n_per_class=300, replicates=12),
     "NC2": dict(),
@@ -92,12 +113,50 @@ NEGATIVE = {
 
 
 @pytest.mark.parametrize("label", sorted(NEGATIVE))
-def test_fails_when_closed_form_perturbed(label):
+def test_fails_when_closed_form_perturbed(label, fresh_cache):
     claim = registry.get(label)
     outcome = claim.run(**NEGATIVE[label])
     assert outcome.passed, outcome.summary()
     for name, wrong in claim.perturbations.items():
         assert not claim.run(closed_form=wrong, **NEGATIVE[label]).passed, name
+
+
+@given(st.sampled_from([4, 6, 10]), st.floats(0.0, 0.5), st.integers(0, 2**16))
+def test_mean_cosine_of_balanced_centred_means_within_equinorm_bound(k, spread, seed):
+    """NC7's exact bound: 0 <= mean cosine + 1/(K-1) <= K/(K-1) equinorm^2."""
+    rng = np.random.default_rng(seed)
+    means = theory.simplex_etf(k).T * (1 + spread * rng.uniform(-1, 1, k))[:, None]
+    means = means + spread * rng.standard_normal(means.shape)
+    means = means - means.mean(axis=0)[None, :]
+    norms = np.linalg.norm(means, axis=1)
+    gap = np.mean(cosines(means)[~np.eye(k, dtype=bool)]) + 1 / (k - 1)
+    assert -1e-12 <= gap <= k / (k - 1) * (norms.std() / norms.mean()) ** 2 + 1e-12
+
+
+def test_frames_of_NC7():
+    etf = theory.simplex_etf(10).T
+    assert frame_deviation(etf, theory.simplex_etf(10)) < 1e-12
+    assert frame_deviation(3 * etf, orthogonal_frame(10)) == pytest.approx(1 / 9, rel=1e-12)
+    cross = cross_polytope(10)
+    np.testing.assert_allclose(cross.sum(axis=1), 0, atol=1e-15)
+    np.testing.assert_allclose(np.linalg.norm(cross, axis=0), 1)
+    assert np.mean(cosines(cross.T)[~np.eye(10, dtype=bool)]) == pytest.approx(-1 / 9)
+    assert frame_deviation(etf, cross) > 0.3
+
+
+def test_terminal_phase_starts_where_training_error_stays_zero():
+    frame = {"train_error": [0.2, 0.0, 0.1, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0]}
+    run = {"frame": pd.DataFrame(frame), "means": np.zeros((2, 5, 10, 3))}
+    np.testing.assert_array_equal(terminal_phase(run), [3, 1])
+    run["frame"].loc[9, "train_error"] = 0.1
+    assert terminal_phase(run) is None
+
+
+def test_digits_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="n_per_class"):
+        digits(175)
+    x, labels = digits(3)
+    assert x.shape == (30, 64) and np.all(np.bincount(labels) == 3)
 
 
 def test_nc_metrics_bad_input_names_the_parameter():

@@ -1,0 +1,52 @@
+"""The claim registry is complete and consistent: the report, README and figures agree."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sims import registry, report
+
+ROOT = Path(__file__).resolve().parent.parent
+CLAIMS = registry.all_claims()
+
+
+def test_claims_registered_for_every_area_module():
+    areas = {c.area for c in CLAIMS.values()}
+    present = {a for a in registry.AREAS if (ROOT / "sims" / f"{a}.py").exists()}
+    assert present <= areas, f"area modules without claims: {present - areas}"
+
+
+@pytest.mark.parametrize("label", list(CLAIMS))
+def test_claim_is_complete(label):
+    claim = CLAIMS[label]
+    assert claim.id.startswith(claim.area + ".")
+    for field in ("source", "statement", "measured", "error_model"):
+        assert getattr(claim, field).strip(), f"{label} has an empty {field}"
+    assert claim.perturbations, f"{label} has no perturbed closed form (negative test)"
+    json.dumps(dict(claim.defaults))  # the report and the cache key need JSON
+    for figure in claim.figures:
+        assert (ROOT / "figures" / f"{figure}.py").exists(), f"{label}: no script {figure}.py"
+
+
+def test_readme_table_is_generated_from_the_registry():
+    readme = (ROOT / "README.md").read_text()
+    assert report.claims_table() in readme, (
+        "README's claim table is stale: regenerate it with `python -m sims.report --readme-table`")
+
+
+def test_outcome_passes_only_when_every_part_passes():
+    ok = registry.Outcome(1.0, 1.0, 0.0, 0.1)
+    assert ok.passed
+    assert not registry.Outcome(1.0, 1.0, 0.0, 0.1, parts=(registry.part("x", False, ""),)).passed
+    assert not registry.Outcome(1.0, 2.0, float("nan"), 0.1).passed
+
+
+def test_markdown_report_escapes_pipes():
+    import pandas as pd
+
+    row = dict.fromkeys(report.COLUMNS, "")
+    row.update(claim="X1", id="x.y", statement="|a| < b", predicted=1.0, observed=1.0, error=0.0,
+               tolerance=1.0, passed=True, seconds=0.1)
+    text = report.to_markdown(pd.DataFrame([row]), thorough=False)
+    assert "\\|a\\| < b" in text
