@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import os
 import pickle
@@ -78,11 +79,16 @@ def key_for(name: str, kwargs: dict) -> str:
 def cached(function: Callable[..., Any]) -> Callable[..., Any]:
     """Cache ``function(**kwargs)`` on disk; positional arguments are not allowed."""
     name = f"{function.__module__}.{function.__qualname__}"
+    signature = inspect.signature(function)
 
     @functools.wraps(function)
     def wrapper(**kwargs):
         if os.environ.get("SIMS_NO_CACHE") == "1":
             return function(**kwargs)
+        # Defaults filled in, so that passing a default explicitly or leaving it out share an entry.
+        bound = signature.bind(**kwargs)
+        bound.apply_defaults()
+        kwargs = bound.arguments
         path = cache_dir() / name / f"{key_for(name, kwargs)}.pkl"
         if path.exists():
             with path.open("rb") as handle:

@@ -11,16 +11,16 @@ calls = []
 
 
 @cache.cached
-def square(*, x):
+def square(*, x, power=2):
     calls.append(x)
-    return np.asarray(x) ** 2
+    return np.asarray(x) ** power
 
 
 def test_cache_hits_on_same_arguments_and_misses_on_new(tmp_path, monkeypatch):
     monkeypatch.setenv("SIMS_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("SIMS_NO_CACHE", raising=False)
     calls.clear()
-    assert square(x=3) == 9 and square(x=3) == 9
+    assert square(x=3) == 9 and square(x=3) == 9 and square(x=3, power=2) == 9
     assert square(x=4.0) == 16
     assert calls == [3, 4.0]
     entries = list(tmp_path.rglob("*.pkl"))
