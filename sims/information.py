@@ -522,6 +522,33 @@ def simulate_information_plane(*, seeds, activations, epochs, log_points, learni
     )
 
 
+@cached
+def kde_information_plane(*, run, member, layer, records, noise_variances):
+    """Kolchinsky-Tracey KDE upper bound (bits) on I(X; T + Z) of one layer over training.
+
+    ``run`` holds the arguments of :func:`simulate_information_plane`; T is the layer's
+    activation on all 4096 inputs at the given records, Z ~ N(0, sigma^2 I) for each noise
+    variance. I(X; T + Z) = H(T + Z) - H(Z), with H(T + Z) the entropy of the mixture of the
+    4096 Gaussians centred on the activations; identical activations are merged into one
+    weighted component (the same mixture), which makes saturated layers cheap.
+    Returns an array (len(noise_variances), len(records)).
+    """
+    planes = simulate_information_plane(**run)
+    x = jnp.asarray(twelve_bit_task()[0], jnp.float64)
+    relu = float(planes["members"]["relu"].iloc[member])
+    out = np.empty((len(noise_variances), len(records)))
+    for j, record in enumerate(records):
+        hidden, _ = layer_activations(jnp.asarray(planes["params"][member, record]), x,
+                                      jnp.float64(relu))
+        centres, counts = np.unique(np.asarray(hidden[layer]), axis=0, return_counts=True)
+        for i, variance in enumerate(noise_variances):
+            upper = theory.pairwise_entropy_bounds(centres, variance,
+                                                   weights=counts / counts.sum())[1]
+            noise = centres.shape[1] / 2 * np.log2(2 * np.pi * np.e * variance)
+            out[i, j] = upper - noise
+    return out
+
+
 def final_output_joint(flat, relu, x, y, scheme=SCHEMES[0]):
     """Empirical p(t, y) of the binned output layer: (distinct patterns, 2)."""
     x = jnp.asarray(x, jnp.float64)
