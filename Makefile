@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report bench lint clean env
+.PHONY: figures test check report bench lint clean env teach teach-html
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,teach]"
 	@touch $(STAMP)
 
 ## env: only build the virtual environment
@@ -40,8 +40,16 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m sims.bench
 
+## teach: the teaching notebooks as live apps, from an index page (marimo, notebooks/)
+teach: $(STAMP)
+	$(BIN)/marimo run notebooks --host 127.0.0.1
+
+## teach-html: static HTML of every notebook into figures/out/teach/, readable offline
+teach-html: $(STAMP)
+	$(BIN)/python notebooks/export_html.py figures/out/teach
+
 lint: $(STAMP)
-	$(BIN)/ruff check theory sims figures tests
+	$(BIN)/ruff check theory sims figures tests notebooks
 
 clean:
 	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache

@@ -112,6 +112,17 @@ def claims_table() -> str:
     return "\n".join(lines + ["", README_END])
 
 
+def update_readme(path: Path = ROOT / "README.md") -> bool:
+    """Rewrite the table between the README's markers from the registry; True if it changed."""
+    text = path.read_text()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"{path} must hold the markers {README_BEGIN!r} ... {README_END!r}")
+    new = text[:begin] + claims_table() + text[end + len(README_END):]
+    path.write_text(new)
+    return new != text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--thorough", action="store_true", help="use each claim's thorough params")
@@ -119,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results"), help="output folder")
     parser.add_argument("--readme-table", action="store_true",
                         help="print the README's table of claims and exit")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="rewrite the table of claims in README.md in place and exit")
     args = parser.parse_args(argv)
     if args.readme_table:
         print(claims_table())
+        return 0
+    if args.update_readme:
+        print("README.md " + ("updated" if update_readme() else "already up to date"))
         return 0
     frame = build(thorough=args.thorough, only=[s for s in args.only.split(",") if s])
     out = Path(args.out)
