@@ -16,7 +16,7 @@ def _run(label, closed_form=None, **params):
     return outcome
 
 
-@pytest.mark.parametrize("d_x, d_y, seed", [(2, 1, 3), (3, 2, 0)])
+@given(d_x=st.integers(2, 4), d_y=st.integers(1, 3), seed=st.integers(0, 1000))
 def test_IB1_gaussian_ib_matches_optimised_encoders(d_x, d_y, seed):
     outcome = _run("IB1", d_x=d_x, d_y=d_y, seed=seed)
     assert outcome.passed, outcome.summary()
