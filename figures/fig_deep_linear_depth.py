@@ -18,7 +18,7 @@ def main():
     style.use()
     p = registry.get("DL4").defaults
     sweep = sim.simulate_depth_sweep(**p)
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(8.4, 4.2))
     theory_steps = sweep.groupby("depth")["theory_steps"].first()
     style.theory_line(ax, theory_steps.index, theory_steps.to_numpy(), color=style.PALETTE[0],
                       label="theory, decoupled start")
@@ -42,7 +42,10 @@ def main():
            title="Depth-independent learning from a decoupled start (DL4)")
     ax.set_xticks(theory_steps.index, [str(d) for d in theory_steps.index])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.legend()
+    ax.plot([], [], "^", color="gray", markerfacecolor="none",
+            label="not reached within the budget")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
     style.save(fig, "fig_deep_linear_depth")
 
 
