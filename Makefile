@@ -52,4 +52,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check theory sims figures tests notebooks
 
 clean:
-	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache
+	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache notebooks/__marimo__
