@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report bench lint clean env teach teach-html
+.PHONY: figures test check report bench lint clean env teach teach-html teach-screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ teach: $(STAMP)
 ## teach-html: static HTML of every notebook into figures/out/teach/, readable offline
 teach-html: $(STAMP)
 	$(BIN)/python notebooks/export_html.py figures/out/teach
+
+## teach-screenshots: the README's notebook screenshots, in headless Chromium (apt-get install chromium)
+teach-screenshots: $(STAMP)
+	$(BIN)/python notebooks/browser.py notebooks/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check theory sims figures tests notebooks
