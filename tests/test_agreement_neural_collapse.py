@@ -35,21 +35,22 @@ def _passes(label, closed_form=None, **params):
 
 @given(
     st.sampled_from([(3, 4), (5, 5)]),
-    st.floats(0.1, 1.0),
-    st.floats(0.5, 3.0),
+    st.floats(0.1, 0.5),
+    st.floats(1.0, 6.0),
     st.integers(0, 1000),
 )
-def test_NC1_noisy_etf(shape, noise_std, radius, seed):
+def test_NC1_noisy_etf(shape, relative_noise, radius, seed):
+    """Noise std <= radius / 2: there the finite-n bias is < 3e-3 (see NC1's error model)."""
     k, d = shape
     outcome = _passes(
         "NC1",
         num_classes=k,
         dim=d,
-        noise_std=noise_std,
+        noise_std=relative_noise * radius,
         radius=radius,
         seed=seed,
         n_per_class=300,
-        replicates=12,
+        replicates=24,
     )
     assert outcome.passed, outcome.summary()
 
