@@ -38,41 +38,65 @@ def cache_dir() -> Path:
 AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
 
 
-@functools.cache
-def code_fingerprint(area: str | None = None) -> str:
-    """A hash of the source of ``theory`` and ``sims``, leaving out areas other than ``area``."""
-    others = {f"{a}.py" for a in AREAS if a != area}
-    digest = hashlib.sha256()
-    for package in ("theory", "sims"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if path.name in others:
-                continue
-            digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
+def _libraries() -> str:
+    """Versions of the numerical libraries a cached result depends on."""
+    import jax
+    import scipy
+
+    return f"jax {jax.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256(_libraries().encode())
+    for name, _, _ in files:
+        digest.update(name.encode())
+        digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
 
 
+def _stamped(paths) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of each file: the memo key, so that an edit made while a process
+    runs (a notebook kernel) changes the fingerprint without rereading every file each call."""
+    out = []
+    for path in paths:
+        stat = path.stat()
+        out.append((str(path.relative_to(ROOT)), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+def code_fingerprint(area: str | None = None, extra: tuple[Path, ...] = ()) -> str:
+    """A hash of the source of ``theory`` and ``sims`` (leaving out areas other than
+    ``area``), of the ``extra`` files (the module of a cached function defined elsewhere)
+    and of the versions of jax, numpy and scipy."""
+    others = {f"{a}.py" for a in AREAS if a != area}
+    paths = [path for package in ("theory", "sims")
+             for path in sorted((ROOT / package).rglob("*.py")) if path.name not in others]
+    return _hash_files(_stamped(paths + list(extra)))
+
+
 def _canonical(value: Any) -> Any:
+    """JSON-able form of an argument, types tagged where JSON would merge them."""
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+        return {"dict": [[_canonical(k), _canonical(v)] for k, v in sorted(value.items())]}
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     if isinstance(value, np.ndarray):
         return _canonical(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return _canonical(value.item())
     if isinstance(value, float):
-        return repr(value)
+        return {"float": repr(value)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
     raise TypeError(f"cannot use {type(value).__name__} in a cache key: {value!r}")
 
 
-def key_for(name: str, kwargs: dict) -> str:
+def key_for(name: str, kwargs: dict, extra: tuple[Path, ...] = ()) -> str:
     """The cache key of a call: name, canonical JSON of the arguments, and the code hash."""
     module = name.split(".")[1] if name.startswith("sims.") else None
     area = module if module in AREAS else None
-    text = json.dumps([name, _canonical(kwargs), code_fingerprint(area)], sort_keys=True)
+    text = json.dumps([name, _canonical(kwargs), code_fingerprint(area, extra)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -80,6 +104,10 @@ def cached(function: Callable[..., Any]) -> Callable[..., Any]:
     """Cache ``function(**kwargs)`` on disk; positional arguments are not allowed."""
     name = f"{function.__module__}.{function.__qualname__}"
     signature = inspect.signature(function)
+    # A cached function defined outside theory/ and sims/ (a figure script) hashes its own file.
+    source = Path(inspect.getsourcefile(function)).resolve()
+    inside = any(source.is_relative_to(ROOT / package) for package in ("theory", "sims"))
+    extra = () if inside or not source.is_relative_to(ROOT) else (source,)
 
     @functools.wraps(function)
     def wrapper(**kwargs):
@@ -89,7 +117,7 @@ def cached(function: Callable[..., Any]) -> Callable[..., Any]:
         bound = signature.bind(**kwargs)
         bound.apply_defaults()
         kwargs = bound.arguments
-        path = cache_dir() / name / f"{key_for(name, kwargs)}.pkl"
+        path = cache_dir() / name / f"{key_for(name, kwargs, extra)}.pkl"
         if path.exists():
             with path.open("rb") as handle:
                 return pickle.load(handle)["value"]

@@ -343,8 +343,10 @@ def check_random_init_learning_time(closed_form, *, singular_values, n_in, n_out
         parts=(
             part("all modes learned", bool(np.isfinite(half).all()), f"{np.isnan(half).sum()} not"),
             part("learned in order of s", ordered, "t_half increases as s decreases, every seed"),
-            part("orthogonalisation matters", error_unprojected > tolerance,
-                 f"without it the error is {error_unprojected:.3g}"),
+            # The unprojected error shrinks like (modes / hidden) / ln(s / u0): compared with
+            # the projected error, not with the tolerance, which it can drop below.
+            part("orthogonalisation matters", error_unprojected > 3 * error,
+                 f"without it the error is {error_unprojected:.3g} (> 3 x {error:.3g})"),
         ),
         details={"mean_delay_vs_expected_u0": float(np.nanmean(half / naive[None, :]) - 1),
                  "error_unprojected": error_unprojected},
@@ -436,7 +438,7 @@ def engine_progress(items, description):
                 "the smallest counts). Gaussian: a factor >= 10 slowdown is asserted.",
     defaults=dict(singular_values=[2.0, 1.8, 1.6, 1.4, 1.2, 1.0], width=6,
                   depths=[2, 4, 8, 16, 32], lr_fraction=0.05, loss_fraction=1e-3,
-                  budget=20, seeds=4),
+                  budget=40, seeds=4),
     perturbations={"depth D -> D + 1": _wrong_depth_exponent},
     figures=("fig_deep_linear_depth",),
 )
@@ -455,7 +457,12 @@ def check_depth_independent_learning(closed_form, *, singular_values, width, dep
     ])
     relative = np.abs(decoupled.to_numpy() / predicted - 1)
     gaussian = sweep[sweep["init"] == "gaussian"].groupby("depth")["steps"].median()
-    slowdown = gaussian[max(depths)] / gaussian[min(depths)]
+    # A run that never reaches the loss counts as inf, but the budget caps what can be
+    # measured: at most (steps run at D_max) / median at D_min, so that lower bound must
+    # reach 10 on its own (the budget must be long enough to show the slowdown).
+    ran = sweep.groupby("depth")["theory_steps"].first().apply(lambda e: int(budget * e))
+    slowdown = min(gaussian[max(depths)], ran[max(depths)]) / gaussian[min(depths)]
+    reported = gaussian[max(depths)] / gaussian[min(depths)]
     spread = decoupled.max() / decoupled.min()
     orthogonal = sweep[sweep["init"] == "orthogonal"].groupby("depth")["steps"].median()
     return Outcome(
@@ -465,7 +472,8 @@ def check_depth_independent_learning(closed_form, *, singular_values, width, dep
             part("decoupled stays bounded", spread <= 2.0,
                  f"max/min steps over depth = {spread:.2f} (<= 2)"),
             part("Gaussian slows dramatically", slowdown >= 10,
-                 f"median steps at D={max(depths)} / D={min(depths)} = {slowdown:.3g} (>= 10)"),
+                 f"median steps at D={max(depths)} / D={min(depths)} = {reported:.3g}, "
+                 f"at least {slowdown:.3g} within the budget (>= 10)"),
         ),
         details={"decoupled_steps": decoupled.to_dict(), "gaussian_median": gaussian.to_dict(),
                  "orthogonal_median": orthogonal.to_dict()},

@@ -200,9 +200,17 @@ def train(
     if optimizer == "adam":
         for name, default in ADAM_DEFAULTS.items():
             hyper.setdefault(name, jnp.full((n_members,), default))
-    keys = jax.vmap(jax.random.key)(jnp.asarray(members["seed"].to_numpy(), dtype=jnp.uint32))
+    seeds = members["seed"].to_numpy()
+    if seeds.min() < 0 or seeds.max() >= 2**32:
+        raise ValueError(f"seeds must be integers in [0, 2^32), got {seeds.min()}..{seeds.max()}")
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds, dtype=jnp.uint32))
     data = jax.tree_util.tree_map(jnp.asarray, data)
-    params = jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.result_type(x)), params)
+    # Floating-point parameters train in float64 (a float32 leaf would change the carry's
+    # dtype inside the scan); integer leaves keep their type.
+    params = jax.tree_util.tree_map(
+        lambda x: jnp.asarray(x, dtype=jnp.float64 if jnp.issubdtype(jnp.result_type(x),
+                                                                     jnp.floating)
+                              else jnp.result_type(x)), params)
     params, hyper, keys = _shard_members((params, hyper, keys), n_members)
 
     run = _compiled(loss, observe, optimizer, batch_size, steps_per_epoch)

@@ -1,5 +1,6 @@
 """The simulation cache: keyed by arguments and code, isolated between areas, atomic."""
 
+import functools
 import pickle
 
 import numpy as np
@@ -46,3 +47,21 @@ def test_keys_depend_on_arguments_and_area_code():
 def test_unhashable_argument_is_rejected():
     with pytest.raises(TypeError, match="cache key"):
         cache.key_for("sims.x.f", {"a": object()})
+
+
+def test_keys_tell_types_apart_that_json_would_merge():
+    key = functools.partial(cache.key_for, "sims.deep_linear.f")
+    assert key({"a": "1.0"}) != key({"a": 1.0})
+    assert key({"a": {1: 2}}) != key({"a": {"1": 2}})
+    assert key({"a": np.float64(0.1)}) == key({"a": 0.1})
+
+
+def test_a_cached_function_outside_sims_hashes_its_own_file():
+    script = cache.ROOT / "figures" / "_cache_probe_tmp.py"
+    try:
+        script.write_text("X = 1\n")
+        before = cache.key_for("figures.f", {}, (script,))
+        script.write_text("X = 22\n")  # another size: the memo is keyed on (mtime, size)
+        assert cache.key_for("figures.f", {}, (script,)) != before
+    finally:
+        script.unlink(missing_ok=True)

@@ -126,3 +126,22 @@ def test_members_and_params_must_agree():
     with pytest.raises(ValueError, match="learning_rate"):
         engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y),
                      members=engine.ensemble([0], learning_rate=-0.1), epochs=5)
+
+
+def test_float32_parameters_train_in_float64():
+    def loss(w, batch, hyper):
+        x, y = batch
+        return 0.5 * jnp.mean((x @ w - y) ** 2)
+
+    x = np.random.default_rng(0).standard_normal((8, 3))
+    run = engine.train(loss, np.zeros((2, 3), np.float32), (x, x @ np.ones(3)),
+                       members=engine.ensemble([0, 1], learning_rate=0.1), epochs=5,
+                       record_every=5)
+    assert run.params.dtype == np.float64
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_seeds_outside_uint32_are_refused(seed):
+    with pytest.raises(ValueError, match="seeds must be integers in"):
+        engine.train(lambda w, batch, hyper: (w**2).sum(), np.zeros((1, 2)), (np.zeros((4, 1)),),
+                     members=engine.ensemble([seed], learning_rate=0.1), epochs=1)
