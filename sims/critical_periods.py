@@ -457,6 +457,10 @@ def check_winner_take_all(closed_form, *, depths, k0, learning_rate, t_max):
         else:
             parts.append(part(f"D = {depth}: imbalance amplified", drift[0] > 0,
                               f"ln(K_a/K_b) grows by {drift[0]:.3g} after the deficit"))
+    if not outcomes:  # depth 2 only: the frozen ratio is the whole check
+        frozen = parts[0]
+        return Outcome(predicted=0.0, observed=0.0, error=0.0 if frozen[1] else np.inf,
+                       tolerance=1e-9, parts=tuple(parts))
     worst = max(outcomes, key=lambda o: o.error)
     return Outcome(predicted=2.0, observed=worst.observed, error=worst.error,
                    tolerance=worst.tolerance, parts=tuple(parts))

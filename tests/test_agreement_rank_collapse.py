@@ -37,9 +37,24 @@ def test_RC3_lyapunov_spectrum(n, depth):
     assert outcome.passed, outcome.summary()
 
 
+# Fast-tier RC4 settings inside the width expansion (8L/n = 1/4); the defaults run in make check.
+SMALL_JACOBIAN = dict(n=256, depths=[4, 8], seeds=24)
+
+
+def test_RC4_jacobian_variance():
+    outcome = run("RC4", **SMALL_JACOBIAN)
+    assert outcome.passed, outcome.summary()
+
+
+@pytest.mark.slow
 def test_RC4_jacobian_variance_defaults():
     outcome = run("RC4")
     assert outcome.passed, outcome.summary()
+
+
+def test_RC4_refuses_widths_outside_the_expansion():
+    with pytest.raises(ValueError, match="n must be >= 32 x max"):
+        run("RC4", n=200, depths=[16], seeds=2)
 
 
 @given(st.floats(-0.9, 0.9), st.sampled_from([500, 1000]))
@@ -57,7 +72,7 @@ def test_RC6_end_to_end_and_completion_defaults():
 def test_fails_when_closed_form_perturbed(label):
     claim = registry.get(label)
     assert claim.perturbations, f"{label} lists no perturbation"
-    extra = {"completion": SMALL_COMPLETION} if label == "RC6" else {}
+    extra = {"RC6": {"completion": SMALL_COMPLETION}, "RC4": SMALL_JACOBIAN}.get(label, {})
     for name, wrong in claim.perturbations.items():
         outcome = claim.run(closed_form=wrong, **extra)
         print(label, name, outcome.summary())

@@ -184,3 +184,10 @@ def test_depth1_completion_error():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_closing_time_refuses_a_start_that_takes_no_damage(depth):
+    """k0 >= sigma/2: the deprived pathway holds its half from the start (this used to hang)."""
+    with pytest.raises(ValueError, match="k0 must be in"):
+        cp.closing_time(1.0, depth, 0.6, 1.0)

@@ -247,10 +247,17 @@ def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
         return float(damage) - level * damage_at_zero
 
     damage_at_zero = 0.5 - float(final_share(sigma, depth, k0, 0.0, duration))
+    if damage_at_zero <= 0:
+        # From k0 >= sigma/2 the deprived pathway already holds its half at onset 0.
+        raise ValueError(f"a deficit from t = 0 must do damage for its period to close: k0 "
+                         f"must be in (0, sigma/2) here, got k0={k0!r}, sigma={sigma!r}")
     high = 1.0 / sigma
-    while excess(high) > 0:
+    for _ in range(200):  # the damage decays with onset; 2^200 / sigma is past any period
+        if excess(high) <= 0:
+            return brentq(excess, 0.0, high, xtol=1e-13, rtol=1e-13)
         high *= 2.0
-    return brentq(excess, 0.0, high, xtol=1e-13, rtol=1e-13)
+    raise ValueError(f"the critical period did not close by onset {high:g} "
+                     f"(sigma={sigma!r}, depth={depth}, k0={k0!r}, level={level!r})")
 
 
 def log_ratio_rate(k_a, k_b, sigma, depth):
