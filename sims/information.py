@@ -91,8 +91,9 @@ def brute_force_gaussian_ib(beta, cov_x, cov_xy, cov_y, *, starts=4, seed=0, new
         h = 1e-6 * max(1.0, float(np.abs(flat).max()))
         hessian = np.stack([(gradient(flat + h * e) - gradient(flat - h * e)) / (2 * h)
                             for e in np.eye(flat.size)], axis=1)
-        step = np.linalg.lstsq(hessian, -gradient(flat), rcond=1e-10)[0]
-        if np.linalg.norm(gradient(flat + step)) >= np.linalg.norm(gradient(flat)):
+        current = gradient(flat)
+        step = np.linalg.lstsq(hessian, -current, rcond=1e-10)[0]
+        if np.linalg.norm(gradient(flat + step)) >= np.linalg.norm(current):
             break
         flat = flat + step
     a = flat.reshape(d, d)

@@ -505,17 +505,19 @@ def _errors_outcome(errors, predicted, observed, tolerance):
     )
 
 
+def _scaled_norms(norms, factor):
+    """A closed form's classifier and feature norms scaled by ``factor`` (perturbations)."""
+    return {**norms, "classifier_norm": norms["classifier_norm"] * factor,
+            "feature_norm": norms["feature_norm"] * factor}
+
+
 def _ce_first_order_rho(num_classes, n_per_class, lambda_w, lambda_h):
     """Perturbation: rho to first order in c, (K-1)/K (log(1/c) - (K-1) c): close (6e-5 at
     the defaults) but not the minimiser."""
     k, c = num_classes, np.sqrt(n_per_class * lambda_w * lambda_h)
     out = theory.ce_unconstrained_features_norms(k, n_per_class, lambda_w, lambda_h)
     factor = np.sqrt((np.log(1 / c) - (k - 1) * c) / np.log((1 - (k - 1) * c) / c))
-    return {
-        **out,
-        "classifier_norm": out["classifier_norm"] * factor,
-        "feature_norm": out["feature_norm"] * factor,
-    }
+    return _scaled_norms(out, factor)
 
 
 def _ce_wrong_log(num_classes, n_per_class, lambda_w, lambda_h):
@@ -523,11 +525,7 @@ def _ce_wrong_log(num_classes, n_per_class, lambda_w, lambda_h):
     k, c = num_classes, np.sqrt(n_per_class * lambda_w * lambda_h)
     out = theory.ce_unconstrained_features_norms(k, n_per_class, lambda_w, lambda_h)
     factor = np.sqrt(np.log((1 - k * c) / c) / np.log((1 - (k - 1) * c) / c))
-    return {
-        **out,
-        "classifier_norm": out["classifier_norm"] * factor,
-        "feature_norm": out["feature_norm"] * factor,
-    }
+    return _scaled_norms(out, factor)
 
 
 def _ce_wrong_balance(num_classes, n_per_class, lambda_w, lambda_h):
@@ -607,11 +605,7 @@ def _mse_wrong_threshold(num_classes, n_per_class, lambda_w, lambda_h, *, bias=T
     out = theory.mse_unconstrained_features_norms(k, n_per_class, lambda_w, lambda_h, bias=bias)
     c = np.sqrt(n_per_class * lambda_w * lambda_h)
     factor = np.sqrt((1 - (k - 1) * c) / (1 - k * c))
-    return {
-        **out,
-        "classifier_norm": out["classifier_norm"] * factor,
-        "feature_norm": out["feature_norm"] * factor,
-    }
+    return _scaled_norms(out, factor)
 
 
 @claim(
