@@ -7,13 +7,27 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report bench lint clean env teach teach-html teach-screenshots
+.PHONY: figures test check report bench lint clean env lock teach teach-html teach-screenshots
 
-$(STAMP): pyproject.toml
+# Every package, transitive ones included, is pinned with its hashes in requirements.lock
+# (`make lock` refreshes it). uv, itself pinned, is bootstrapped inside .venv, so a fresh
+# machine needs only Python >= 3.11.
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --extra test --extra teach --universal --fork-strategy fewest --python-version 3.11 \
+	--generate-hashes
+
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,teach]"
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
+
+## lock: re-resolve requirements.lock from pyproject.toml (newest versions allowed by it)
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip compile --quiet --upgrade $(LOCK_FLAGS) pyproject.toml -o requirements.lock
 
 ## env: only build the virtual environment
 env: $(STAMP)

@@ -1,10 +1,15 @@
-"""Simulation results cached on disk by a hash of their parameters and of the code.
+"""Simulation results cached on disk by a hash of their parameters and of the code they run.
 
 ``@cached`` wraps a function of keyword arguments (JSON-serialisable values) whose result is
 picklable (DataFrames, arrays, dicts). The key hashes the function's qualified name, its
-arguments and the source of ``theory/`` and ``sims/`` less the *other* areas' modules: a
-change to the shared code or to the function's own area invalidates its entries, an edit in
-another area does not, and restyling a figure reruns nothing.
+arguments, the versions of jax, numpy and scipy, and the source of every project file the
+function's module imports, transitively (its *scope*): its own file, the area's closed forms
+and simulations, and the shared machinery (engine, registry, cache, data). A change to any of
+them invalidates the entry; an edit to an area the module never imports does not, and
+restyling a figure reruns nothing. The scope is read from the import statements, so it holds
+for a function defined anywhere (a figure script, the report). A function whose result also
+depends on code chosen by its arguments (the report runs the claim named by ``label``) says
+so with ``depends``: ``@cached(depends=lambda label, **_: [file of that claim])``.
 
 Environment:
     SIMS_CACHE_DIR   where entries live (default: ``<repo>/.cache/sims``).
@@ -13,12 +18,14 @@ Environment:
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import inspect
 import json
 import os
 import pickle
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,6 +43,7 @@ def cache_dir() -> Path:
 
 # Area modules (theory/<area>.py, sims/<area>.py) do not import one another.
 AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
+PACKAGES = ("theory", "sims")
 
 
 def _libraries() -> str:
@@ -46,33 +54,91 @@ def _libraries() -> str:
     return f"jax {jax.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
 
 
-@functools.lru_cache(maxsize=64)
-def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256(_libraries().encode())
-    for name, _, _ in files:
-        digest.update(name.encode())
-        digest.update((ROOT / name).read_bytes())
-    return digest.hexdigest()
+def _module_file(module: str) -> Path | None:
+    """The project file of a dotted module name (``sims.engine`` -> sims/engine.py), if any."""
+    parts = module.split(".")
+    if parts[0] not in PACKAGES:
+        return None
+    base = ROOT.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path) -> set[Path]:
+    """Project files imported by the file at ``path`` (any import statement, even in a function),
+    with the ``__init__.py`` of every package on the way."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    inside = path.is_relative_to(ROOT)
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1]) if inside else ""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from sims import engine` names a module; `from sims.cache import cached` a symbol.
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            file = _module_file(".".join(parts[:i]))
+            if file is not None:
+                found.add(file)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _closure(roots: tuple[Path, ...], stamps: tuple[tuple[str, int, int], ...]) -> tuple[Path, ...]:
+    """Every project file reachable from ``roots`` by imports (``stamps`` keys the memo, so that
+    an edit made while a process runs -- a notebook kernel -- is seen)."""
+    seen: set[Path] = set()
+    todo = list(roots)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += [p for p in _imports(path) if p not in seen]
+    return tuple(sorted(seen))
 
 
 def _stamped(paths) -> tuple[tuple[str, int, int], ...]:
     """(path, mtime, size) of each file: the memo key, so that an edit made while a process
-    runs (a notebook kernel) changes the fingerprint without rereading every file each call."""
+    runs changes the fingerprint without rereading every file each call."""
     out = []
     for path in paths:
         stat = path.stat()
-        out.append((str(path.relative_to(ROOT)), stat.st_mtime_ns, stat.st_size))
+        out.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(out)
 
 
-def code_fingerprint(area: str | None = None, extra: tuple[Path, ...] = ()) -> str:
-    """A hash of the source of ``theory`` and ``sims`` (leaving out areas other than
-    ``area``), of the ``extra`` files (the module of a cached function defined elsewhere)
-    and of the versions of jax, numpy and scipy."""
-    others = {f"{a}.py" for a in AREAS if a != area}
-    paths = [path for package in ("theory", "sims")
-             for path in sorted((ROOT / package).rglob("*.py")) if path.name not in others]
-    return _hash_files(_stamped(paths + list(extra)))
+@functools.lru_cache(maxsize=256)
+def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256(_libraries().encode())
+    for name, _, _ in files:
+        path = Path(name)
+        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def scope(*roots: Path) -> tuple[Path, ...]:
+    """The files whose source a result computed by code in ``roots`` depends on: the roots and
+    every project file they import, transitively."""
+    project = [p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))]
+    roots = tuple(sorted({Path(r).resolve() for r in roots}))
+    return _closure(roots, _stamped([*project, *roots]))
+
+
+def code_fingerprint(*roots: Path) -> str:
+    """A hash of the source of ``scope(*roots)`` and of the versions of jax, numpy and scipy."""
+    return _hash_files(_stamped(scope(*roots)))
 
 
 def _canonical(value: Any) -> Any:
@@ -92,22 +158,29 @@ def _canonical(value: Any) -> Any:
     raise TypeError(f"cannot use {type(value).__name__} in a cache key: {value!r}")
 
 
-def key_for(name: str, kwargs: dict, extra: tuple[Path, ...] = ()) -> str:
-    """The cache key of a call: name, canonical JSON of the arguments, and the code hash."""
-    module = name.split(".")[1] if name.startswith("sims.") else None
-    area = module if module in AREAS else None
-    text = json.dumps([name, _canonical(kwargs), code_fingerprint(area, extra)], sort_keys=True)
+def key_for(name: str, kwargs: dict, roots: tuple[Path, ...]) -> str:
+    """The cache key of a call: name, canonical JSON of the arguments, and the code hash of
+    everything the files ``roots`` import."""
+    text = json.dumps([name, _canonical(kwargs), code_fingerprint(*roots)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Cache ``function(**kwargs)`` on disk; positional arguments are not allowed."""
-    name = f"{function.__module__}.{function.__qualname__}"
+def cached(function: Callable[..., Any] | None = None, *,
+           depends: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """Cache ``function(**kwargs)`` on disk; positional arguments are not allowed.
+
+    ``depends(**kwargs)`` returns further files (or modules) whose code the result depends on
+    beyond the function's own module, e.g. the module of the claim that a report row runs.
+    """
+    if function is None:
+        return functools.partial(cached, depends=depends)
+    module = function.__module__
+    if module == "__main__":  # `python -m sims.report` and `import sims.report` share entries
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        module = spec.name if spec is not None else module
+    name = f"{module}.{function.__qualname__}"
     signature = inspect.signature(function)
-    # A cached function defined outside theory/ and sims/ (a figure script) hashes its own file.
-    source = Path(inspect.getsourcefile(function)).resolve()
-    inside = any(source.is_relative_to(ROOT / package) for package in ("theory", "sims"))
-    extra = () if inside or not source.is_relative_to(ROOT) else (source,)
+    own = Path(inspect.getsourcefile(function)).resolve()
 
     @functools.wraps(function)
     def wrapper(**kwargs):
@@ -117,7 +190,8 @@ def cached(function: Callable[..., Any]) -> Callable[..., Any]:
         bound = signature.bind(**kwargs)
         bound.apply_defaults()
         kwargs = bound.arguments
-        path = cache_dir() / name / f"{key_for(name, kwargs, extra)}.pkl"
+        extra = tuple(_as_path(d) for d in depends(**kwargs)) if depends else ()
+        path = cache_dir() / name / f"{key_for(name, kwargs, (own, *extra))}.pkl"
         if path.exists():
             with path.open("rb") as handle:
                 return pickle.load(handle)["value"]
@@ -133,3 +207,10 @@ def cached(function: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.uncached = function
     return wrapper
+
+
+def _as_path(dependency) -> Path:
+    """A file, or the file of a module or function, as an absolute path."""
+    if isinstance(dependency, (str, Path)):
+        return Path(dependency).resolve()
+    return Path(inspect.getsourcefile(dependency)).resolve()

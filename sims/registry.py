@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sims.cache import AREAS  # one list of areas for the registry and the cache
 
 
@@ -106,9 +108,27 @@ class Claim:
         return f"{form.__module__}.{form.__qualname__}"
 
     def run(self, closed_form: Any = None, **overrides) -> Outcome:
-        """Check the claim at its defaults updated by ``overrides``."""
+        """Check the claim at its defaults updated by ``overrides``.
+
+        Every way a claim can fail is a failed :class:`Outcome` that says why, not an
+        exception: a simulation that diverges (the report must say so, and go on), and a
+        substituted ``closed_form`` (a perturbation) that raises on what the simulation measured
+        (a wrong form may leave its own domain, e.g. a share above 1). With the claim's own
+        closed form, a ``ValueError`` still propagates: it names a bad parameter.
+        """
+        from sims.engine import DivergenceError  # the engine imports jax; the registry need not
+
         params = {**self.defaults, **overrides}
-        return self.check(self.closed_form if closed_form is None else closed_form, **params)
+        caught = (DivergenceError,) if closed_form is None else (
+            DivergenceError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+        try:
+            return self.check(self.closed_form if closed_form is None else closed_form, **params)
+        except caught as error:
+            what = ("the simulation diverged" if isinstance(error, DivergenceError)
+                    else "the closed form raised")
+            return Outcome(predicted=math.nan, observed=math.nan, error=math.inf, tolerance=0.0,
+                           passed=False,
+                           parts=(part("completed", False, f"{what}: {type(error).__name__}: {error}"),))
 
 
 _REGISTRY: dict[str, Claim] = {}

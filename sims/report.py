@@ -5,8 +5,9 @@
 writes ``results/agreement.csv`` and ``results/agreement.md`` (one row per claim: claim,
 area, source, statement, predicted, observed, error, tolerance, passed, seconds, params)
 and exits non-zero when a claim fails, after writing both files. Outcomes are cached like
-any simulation (:mod:`sims.cache`), so a second run only re-reads them; ``seconds`` is the
-time the check took when it was computed.
+any simulation (:mod:`sims.cache`), so a second run only re-reads them, and any edit to the
+code a row depends on (the claim's check, its closed form, the shared machinery) recomputes
+it; ``seconds`` is the time the check took when it was computed.
 """
 
 from __future__ import annotations
@@ -30,9 +31,16 @@ COLUMNS = [
 ]
 
 
-@cached
+def _claim_module(label: str, **_) -> list:
+    """The code a row depends on beyond this module: its claim's module (the check, the closed
+    form it imports, and through them the shared machinery)."""
+    return [registry.get(label).check]
+
+
+@cached(depends=_claim_module)
 def evaluate(*, label: str, params: dict) -> dict:
-    """Run one claim's check with these parameters; the row of the report (cached)."""
+    """Run one claim's check with these parameters; the row of the report (cached, keyed by the
+    code of the claim's module and everything it imports, so an edit there recomputes it)."""
     claim = registry.get(label)
     start = time.perf_counter()
     outcome = claim.run(**params)

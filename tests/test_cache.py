@@ -1,7 +1,12 @@
-"""The simulation cache: keyed by arguments and code, isolated between areas, atomic."""
+"""The simulation cache: keyed by arguments and by the code a result depends on, atomic."""
 
 import functools
+import os
 import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +14,7 @@ import pytest
 from sims import cache
 
 calls = []
+HERE = Path(__file__).resolve()
 
 
 @cache.cached
@@ -37,31 +43,96 @@ def test_no_cache_bypasses(tmp_path, monkeypatch):
     assert calls == [2, 2] and not list(tmp_path.rglob("*.pkl"))
 
 
-def test_keys_depend_on_arguments_and_area_code():
-    assert cache.key_for("sims.deep_linear.f", {"a": 1}) != cache.key_for("sims.deep_linear.f", {"a": 2})
-    assert cache.key_for("sims.deep_linear.f", {"a": 1.0}) != cache.key_for("sims.deep_linear.f", {"a": 1})
-    # each area's key leaves out the other areas' modules, so their edits do not invalidate it
-    assert cache.code_fingerprint("deep_linear") != cache.code_fingerprint("information")
+def _rel(paths):
+    return {str(p.relative_to(cache.ROOT)) for p in paths}
+
+
+def test_scope_is_what_the_module_imports():
+    area = _rel(cache.scope(cache.ROOT / "sims" / "deep_linear.py"))
+    # its closed forms, the shared machinery it imports, and nothing of the other areas
+    assert {"sims/deep_linear.py", "theory/deep_linear.py", "theory/_validate.py", "sims/engine.py",
+            "sims/registry.py", "sims/cache.py", "sims/__init__.py"} <= area
+    assert not {"theory/information.py", "sims/information.py", "sims/neural_collapse.py"} & area
+    # the report's own module does not import the areas: a row adds its claim's module
+    assert "theory/deep_linear.py" not in _rel(cache.scope(cache.ROOT / "sims" / "report.py"))
+
+
+def test_a_function_outside_the_packages_is_scoped_by_its_imports():
+    assert {"tests/test_cache.py", "sims/cache.py"} <= _rel(cache.scope(HERE))
+
+
+def test_keys_depend_on_arguments_and_code():
+    root = (cache.ROOT / "sims" / "deep_linear.py",)
+    key = functools.partial(cache.key_for, "sims.deep_linear.f")
+    assert key({"a": 1}, root) != key({"a": 2}, root)
+    assert key({"a": 1.0}, root) != key({"a": 1}, root)
+    assert key({"a": 1}, root) != key({"a": 1}, (cache.ROOT / "sims" / "information.py",))
 
 
 def test_unhashable_argument_is_rejected():
     with pytest.raises(TypeError, match="cache key"):
-        cache.key_for("sims.x.f", {"a": object()})
+        cache.key_for("sims.x.f", {"a": object()}, (HERE,))
 
 
 def test_keys_tell_types_apart_that_json_would_merge():
-    key = functools.partial(cache.key_for, "sims.deep_linear.f")
+    key = functools.partial(cache.key_for, "sims.deep_linear.f", roots=(HERE,))
     assert key({"a": "1.0"}) != key({"a": 1.0})
     assert key({"a": {1: 2}}) != key({"a": {"1": 2}})
     assert key({"a": np.float64(0.1)}) == key({"a": 0.1})
 
 
-def test_a_cached_function_outside_sims_hashes_its_own_file():
-    script = cache.ROOT / "figures" / "_cache_probe_tmp.py"
-    try:
-        script.write_text("X = 1\n")
-        before = cache.key_for("figures.f", {}, (script,))
-        script.write_text("X = 22\n")  # another size: the memo is keyed on (mtime, size)
-        assert cache.key_for("figures.f", {}, (script,)) != before
-    finally:
-        script.unlink(missing_ok=True)
+def _copy_tree(tmp_path) -> Path:
+    tree = tmp_path / "p"
+    for package in cache.PACKAGES:
+        shutil.copytree(cache.ROOT / package, tree / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tree
+
+
+def test_an_edit_anywhere_in_scope_changes_the_key_and_elsewhere_does_not(tmp_path, monkeypatch):
+    tree = _copy_tree(tmp_path)
+    monkeypatch.setattr(cache, "ROOT", tree)
+    roots = (tree / "sims" / "report.py", tree / "sims" / "deep_linear.py")  # a DL1 report row
+    before = cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots)
+    # another area: same key
+    info = tree / "theory" / "information.py"
+    info.write_text(info.read_text() + "\n# an edit in another area\n")
+    assert cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots) == before
+    for edited in ("theory/deep_linear.py", "theory/_validate.py", "sims/engine.py",
+                   "sims/registry.py", "sims/linear_networks.py"):
+        path = tree / edited
+        original = path.read_text()
+        path.write_text(original + "\n# an edit\n")
+        assert cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots) != before, edited
+        path.write_text(original)
+
+
+def _report(tree: Path, cache_dir: Path, label: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(tree), "SIMS_CACHE_DIR": str(cache_dir)}
+    env.pop("SIMS_NO_CACHE", None)
+    return subprocess.run(
+        [sys.executable, "-c", "import sims, sys; assert sims.__file__.startswith(sys.argv[1]);"
+         " from sims import report; sys.exit(report.main(sys.argv[2:]))",
+         str(tree), "--only", label, "--out", str(tree / "results")],
+        cwd=tree, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_report_recomputes_and_fails_after_a_closed_form_is_edited(tmp_path):
+    """The bug this guards against: the report's rows were cached without the code of their
+    claims, so `--only DL1` kept printing a pass from the cache after mode_strength broke."""
+    tree = _copy_tree(tmp_path)
+    cache_dir = tmp_path / "cache"
+    first = _report(tree, cache_dir, "DL1")
+    assert first.returncode == 0 and "pass  DL1" in first.stdout, first.stdout + first.stderr
+    closed_form = tree / "theory" / "deep_linear.py"
+    text = closed_form.read_text()
+    # u(t) with the exponent 2st halved to st, as the module's own definition of mode_strength
+    closed_form.write_text(text + (
+        "\n_exact_mode_strength = mode_strength\n\n\n"
+        "def mode_strength(t, s, u0, *, tau=1.0):\n"
+        "    return _exact_mode_strength(0.5 * np.asarray(t, dtype=float), s, u0, tau=tau)\n"))
+    second = _report(tree, cache_dir, "DL1")
+    assert second.returncode == 1 and "FAIL  DL1" in second.stdout, second.stdout + second.stderr
+    closed_form.write_text(text)  # undone: the first entry is found again
+    third = _report(tree, cache_dir, "DL1")
+    assert third.returncode == 0 and "pass  DL1" in third.stdout

@@ -50,3 +50,17 @@ def test_markdown_report_escapes_pipes():
                tolerance=1.0, passed=True, seconds=0.1)
     text = report.to_markdown(pd.DataFrame([row]), thorough=False)
     assert "\\|a\\| < b" in text
+
+
+def test_a_perturbation_that_raises_is_a_failed_outcome_not_a_crash():
+    def leaves_its_domain(*args, **kwargs):
+        raise ValueError("i_tx must be in [0.0, 1.0], got -8.0e-17")
+
+    outcome = registry.get("DL1").run(closed_form=leaves_its_domain)
+    assert not outcome.passed
+    assert "closed form raised: ValueError: i_tx must be in" in outcome.summary()
+
+
+def test_a_bad_parameter_with_the_true_closed_form_is_still_a_value_error():
+    with pytest.raises(ValueError, match="learning_rate"):
+        registry.get("DL1").run(learning_rate=-1.0)
