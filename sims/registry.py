@@ -1,83 +1,77 @@
 """The claim registry: the single list of every checked result.
 
-A *claim* is one published closed-form result and the simulation that checks it. Three
+A *claim* is one published closed-form result and the simulation that checks it. Its
 consumers share this registry so that they can never disagree:
 
-- the tests draw parameters inside ``Claim.domain`` with hypothesis and assert ``passed``;
+- ``tests/test_claims.py`` runs every claim at its ``quick`` parameters: the true closed form
+  passes and every perturbation fails against the same run; the per-area tests draw
+  parameters inside each claim's domain with hypothesis and assert ``passed``;
 - the agreement report (:mod:`sims.report`) runs every claim at ``Claim.defaults``;
 - the figures show the same simulations, theory as a line and simulation as markers.
 
-An area module registers a claim by decorating its check function::
+An area module registers a claim as a cached simulation and a cheap comparison::
+
+    @cached
+    def simulate_mode_trajectory(*, learning_rate, ...): ...   # -> run, no closed form inside
 
     @claim(
-        "DL1", "deep_linear.mode_trajectory",
+        "DL1", "deep_linear.mode_trajectory", simulate=simulate_mode_trajectory,
         source="Saxe et al. 2014, arXiv:1312.6120, eq. 12",
         statement="...", closed_form=theory.deep_linear.mode_strength,
         measured="max_t |u_sim - u_theory| / s_max", error_model="O(lr) ...",
-        defaults=dict(learning_rate=1e-3), perturbations={"exponent 2st -> st": wrong},
+        defaults=dict(learning_rate=1e-3), quick=dict(...),
+        perturbations={"exponent 2st -> st": wrong},
     )
-    def check_mode_trajectory(closed_form, *, learning_rate): ...
+    def compare_mode_trajectory(closed_form, run, *, learning_rate, ...) -> Outcome: ...
 
-``check(closed_form, **params)`` runs the simulation, evaluates ``closed_form`` and returns
-an :class:`Outcome`. Passing a perturbed closed form (a wrong constant or exponent) must
-make the check fail; ``Claim.perturbations`` lists such perturbations, and the negative
-tests assert that each one fails.
+Passing a perturbed closed form (a wrong constant or exponent) must make the comparison
+fail; ``Claim.perturbations`` lists such perturbations, and the tests assert that each fails.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sims import outcomes
 from sims.cache import AREAS  # one list of areas for the registry and the cache
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a check measured: the predicted and observed quantity and whether they agree.
-
-    ``error`` is compared with ``tolerance`` (``passed = error <= tolerance``) unless
-    ``passed`` is given, for checks made of several conditions (then ``parts`` lists them).
-    """
-
-    predicted: float
-    observed: float
-    error: float
-    tolerance: float
-    passed: bool | None = None
-    parts: tuple[tuple[str, bool, str], ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.passed is None:
-            ok = bool(math.isfinite(self.error) and self.error <= self.tolerance)
-            object.__setattr__(self, "passed", ok)
-        object.__setattr__(self, "passed", bool(self.passed) and all(p[1] for p in self.parts))
-
-    def summary(self) -> str:
-        """One line for logs and assertion messages."""
-        failed = [f"{name}: {why}" for name, ok, why in self.parts if not ok]
-        text = (
-            f"predicted={self.predicted:.6g} observed={self.observed:.6g} "
-            f"error={self.error:.3g} tolerance={self.tolerance:.3g} passed={self.passed}"
-        )
-        return text + ("; failed parts: " + "; ".join(failed) if failed else "")
+def Outcome(*, predicted, observed, error, tolerance, parts=(), details=None) -> outcomes.Outcome:
+    """Transitional: an :class:`sims.outcomes.Outcome` from the untyped fields of the first
+    claims (one headline number whose error kind is not stated, plus parts). Claims written as
+    simulate + compare build typed comparisons with :mod:`sims.outcomes` instead."""
+    headline = outcomes.Comparison("headline", "unclassified", predicted, observed, error, tolerance)
+    conditions = tuple(p if isinstance(p, outcomes.Condition) else outcomes.Condition(*p)
+                       for p in parts)
+    return outcomes.Outcome((headline,), conditions, dict(details or {}))
 
 
-def part(name: str, ok: bool, why: str) -> tuple[str, bool, str]:
+def part(name: str, ok: bool, why: str) -> outcomes.Condition:
     """One named condition of a multi-part claim, with the measured numbers in ``why``."""
-    return (name, bool(ok), why)
+    return outcomes.Condition(name, ok, why)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One checked result: where it comes from, what is measured, and how to check it."""
+    """One checked result: where it comes from, what is measured, and how to check it.
+
+    Written as two functions: ``simulate(**params) -> run`` (expensive, cached, no closed form
+    inside) and ``compare(closed_form, run, **params) -> Outcome`` (cheap), so that figures
+    draw exactly the run that was checked and negative tests compare every perturbation
+    against one run. A claim registered with ``simulate=None`` has one ``check(closed_form,
+    **params)`` that does both (where the simulation grid depends on the closed form, or not yet
+    split).
+
+    Parameter sets: ``defaults`` (the report), ``quick`` (the fast tier: the true form passes
+    and every perturbation fails there too) and ``thorough`` (``make check``), the latter two
+    as overrides of the defaults.
+    """
 
     label: str
     id: str
@@ -87,9 +81,11 @@ class Claim:
     measured: str
     error_model: str
     defaults: Mapping[str, Any]
-    check: Callable[..., Outcome]
+    check: Callable[..., outcomes.Outcome]
+    simulate_function: Callable[..., Any] | None = None
     perturbations: Mapping[str, Any] = field(default_factory=dict)
     figures: tuple[str, ...] = ()
+    quick: Mapping[str, Any] = field(default_factory=dict)
     thorough: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -98,7 +94,8 @@ class Claim:
 
     @property
     def simulation(self) -> str:
-        return f"{self.check.__module__}.{self.check.__qualname__}"
+        function = self.simulate_function or self.check
+        return f"{function.__module__}.{function.__qualname__}"
 
     @property
     def closed_form_name(self) -> str:
@@ -107,42 +104,79 @@ class Claim:
             return ", ".join(f"{f.__module__}.{f.__qualname__}" for f in form)
         return f"{form.__module__}.{form.__qualname__}"
 
-    def run(self, closed_form: Any = None, **overrides) -> Outcome:
+    def params(self, tier: str = "defaults", **overrides) -> dict[str, Any]:
+        """The parameters of a tier ("defaults", "quick", "thorough") updated by overrides."""
+        tiers = {"defaults": {}, "quick": self.quick, "thorough": self.thorough}
+        if tier not in tiers:
+            raise ValueError(f"tier must be one of {sorted(tiers)}, got {tier!r}")
+        return {**self.defaults, **tiers[tier], **overrides}
+
+    def simulate(self, **overrides) -> Any:
+        """The claim's own simulation at its defaults updated by ``overrides`` (cached)."""
+        if self.simulate_function is None:
+            raise TypeError(f"claim {self.label} simulates inside its check; it has no simulate()")
+        return self.simulate_function(**self.params(**overrides))
+
+    def compare(self, closed_form: Any, run: Any, **params) -> outcomes.Outcome:
+        """Compare ``closed_form`` (the claim's own when None) with a run of ``simulate``.
+
+        A substituted closed form that raises on what the simulation measured (a perturbation
+        may leave its own domain, e.g. a share above 1) is a failed outcome that says so.
+        """
+        if closed_form is None:
+            return self.check(self.closed_form, run, **params)
+        try:
+            return self.check(closed_form, run, **params)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+            return _raised("the closed form raised", error)
+
+    def run(self, closed_form: Any = None, **overrides) -> outcomes.Outcome:
         """Check the claim at its defaults updated by ``overrides``.
 
         Every way a claim can fail is a failed :class:`Outcome` that says why, not an
         exception: a simulation that diverges (the report must say so, and go on), and a
-        substituted ``closed_form`` (a perturbation) that raises on what the simulation measured
-        (a wrong form may leave its own domain, e.g. a share above 1). With the claim's own
-        closed form, a ``ValueError`` still propagates: it names a bad parameter.
+        substituted ``closed_form`` that raises. With the claim's own closed form, a
+        ``ValueError`` still propagates: it names a bad parameter.
         """
         from sims.engine import DivergenceError  # the engine imports jax; the registry need not
 
-        params = {**self.defaults, **overrides}
-        caught = (DivergenceError,) if closed_form is None else (
-            DivergenceError, ValueError, ArithmeticError, np.linalg.LinAlgError)
+        params = self.params(**overrides)
         try:
-            return self.check(self.closed_form if closed_form is None else closed_form, **params)
-        except caught as error:
-            what = ("the simulation diverged" if isinstance(error, DivergenceError)
-                    else "the closed form raised")
-            return Outcome(predicted=math.nan, observed=math.nan, error=math.inf, tolerance=0.0,
-                           passed=False,
-                           parts=(part("completed", False, f"{what}: {type(error).__name__}: {error}"),))
+            if self.simulate_function is not None:
+                return self.compare(closed_form, self.simulate_function(**params), **params)
+            if closed_form is None:
+                return self.check(self.closed_form, **params)
+            try:
+                return self.check(closed_form, **params)
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+                if isinstance(error, DivergenceError):
+                    raise
+                return _raised("the closed form raised", error)
+        except DivergenceError as error:
+            return _raised("the simulation diverged", error)
+
+
+def _raised(what: str, error: Exception) -> outcomes.Outcome:
+    return outcomes.Outcome(conditions=(
+        outcomes.Condition("completed", False, f"{what}: {type(error).__name__}: {error}"),))
 
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-def claim(label: str, id: str, **fields) -> Callable[[Callable[..., Outcome]], Callable]:
-    """Register the decorated check function as claim ``label`` (e.g. ``"DL1"``)."""
+def claim(label: str, id: str, *, simulate: Callable[..., Any] | None = None,
+          **fields) -> Callable[[Callable[..., outcomes.Outcome]], Callable]:
+    """Register the decorated function as claim ``label`` (e.g. ``"DL1"``): a
+    ``compare(closed_form, run, **params)`` when ``simulate`` is given, else a
+    ``check(closed_form, **params)`` that simulates and compares in one."""
 
-    def register(check: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    def register(check: Callable[..., outcomes.Outcome]) -> Callable[..., outcomes.Outcome]:
         if label in _REGISTRY and _REGISTRY[label].check is not check:
             existing = _REGISTRY[label]
             if existing.simulation != f"{check.__module__}.{check.__qualname__}":
                 raise ValueError(f"claim label {label!r} registered twice ({existing.id}, {id})")
-        _REGISTRY[label] = Claim(label=label, id=id, check=check, **fields)
+        _REGISTRY[label] = Claim(label=label, id=id, check=check, simulate_function=simulate,
+                                 **fields)
         return check
 
     return register
@@ -173,7 +207,8 @@ def get(label: str) -> Claim:
     raise ValueError(f"label must be one of {sorted(claims)} or their ids, got {label!r}")
 
 
-def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(), **details) -> Outcome:
+def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(),
+                        **details) -> outcomes.Outcome:
     """The outcome of an O(lr) claim from its errors at learning rates lr and 2 lr.
 
     Euler's global error at a fixed time is e(t) lr + O(lr^2), so err(2 lr) / err(lr) is
@@ -181,8 +216,8 @@ def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(), *
     correction (the caller states why for its problem). A wrong closed form leaves an
     error that does not shrink with lr, so the ratio falls towards 1 and the claim fails.
     """
-    ratio = errors[1] / errors[0]
-    return Outcome(predicted=2.0, observed=ratio, error=abs(ratio - 2.0), tolerance=tolerance,
-                   parts=tuple(parts),
-                   details={"errors": list(errors), "learning_rates": list(learning_rates),
-                            **details})
+    rate = outcomes.first_order("err(2 lr) / err(lr)", list(errors), list(learning_rates),
+                                tolerance=tolerance)
+    return outcomes.Outcome((rate,), tuple(parts),
+                            {"errors": list(errors), "learning_rates": list(learning_rates),
+                             **details})

@@ -36,20 +36,23 @@ def test_readme_table_is_generated_from_the_registry():
 
 
 def test_outcome_passes_only_when_every_part_passes():
-    ok = registry.Outcome(1.0, 1.0, 0.0, 0.1)
-    assert ok.passed
-    assert not registry.Outcome(1.0, 1.0, 0.0, 0.1, parts=(registry.part("x", False, ""),)).passed
-    assert not registry.Outcome(1.0, 2.0, float("nan"), 0.1).passed
+    def legacy(**kw):
+        return registry.Outcome(predicted=1.0, observed=1.0, error=0.0, tolerance=0.1, **kw)
+
+    assert legacy().passed
+    assert not legacy(parts=(registry.part("x", False, ""),)).passed
+    assert not registry.Outcome(predicted=1.0, observed=2.0, error=float("nan"), tolerance=0.1).passed
 
 
 def test_markdown_report_escapes_pipes():
     import pandas as pd
 
     row = dict.fromkeys(report.COLUMNS, "")
-    row.update(claim="X1", id="x.y", statement="|a| < b", predicted=1.0, observed=1.0, error=0.0,
-               tolerance=1.0, passed=True, seconds=0.1)
+    row.update(claim="X1", comparison="|x|", kind="absolute", id="x.y", statement="|a| < b",
+               predicted=1.0, observed=1.0, error=0.0, tolerance=1.0, passed=True,
+               claim_passed=True, seconds=0.1)
     text = report.to_markdown(pd.DataFrame([row]), thorough=False)
-    assert "\\|a\\| < b" in text
+    assert "\\|a\\| < b" in text and "| X1 | \\|x\\| | absolute |" in text
 
 
 def test_a_perturbation_that_raises_is_a_failed_outcome_not_a_crash():
