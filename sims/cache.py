@@ -41,8 +41,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SIMS_CACHE_DIR", ROOT / ".cache" / "sims"))
 
 
-# Area modules (theory/<area>.py, sims/<area>.py) do not import one another.
-AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
 PACKAGES = ("theory", "sims")
 
 
