@@ -1,4 +1,4 @@
-"""Simulation vs theory for the neural-collapse claims NC1-NC7, and their negative tests."""
+"""Simulation vs theory for the neural-collapse claims NC1-NC8, and their negative tests."""
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,26 @@ def test_NC5_minority_collapse():
     assert outcome.passed, outcome.summary()
 
 
+@pytest.mark.slow
+def test_NC8_layer_peeled_every_ratio():
+    outcome = _passes("NC8", **registry.get("NC8").thorough)
+    assert outcome.passed, outcome.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setting", [(3, 2, 1.0, 1.0), (2, 3, 1.0, 5.0)])
+def test_NC8_other_class_counts_and_energies(setting):
+    """GD vs the certified solve and R_0 away from Fang's setting (R_0 = 2.17 and 104.8)."""
+    ka, kb, ew, eh = setting
+    r0 = theory.layer_peeled_collapse_threshold(ka, kb, ew, eh)
+    ratios = sorted({1, int(0.6 * r0) or 1, int(np.ceil(1.5 * r0)), int(np.ceil(2 * r0))})
+    outcome = _passes(
+        "NC8", ratios=ratios, num_majority=ka, num_minority=kb, energy_w=ew, energy_h=eh,
+        steps=6000,
+    )
+    assert outcome.passed, outcome.summary()
+
+
 @given(st.sampled_from([(40, 3, 3), (80, 6, 5)]), st.floats(0.0, 1.0), st.integers(0, 2**16))
 def test_NC6_central_path_identity(shape, weight_decay, seed):
     n, d, k = shape
@@ -110,6 +130,7 @@ NEGATIVE = {
     "NC4": dict(depths=[1, 3]),
     "NC5": dict(ratios=[1, 5, 100], epochs=6000),
     "NC6": dict(),
+    "NC8": dict(ratios=[1, 8, 20]),  # 8 in (R_0/2, R_0), 20 in (R_0, 2 R_0): ~5 s
 }
 
 
@@ -172,6 +193,25 @@ def test_nc_metrics_bad_input_names_the_parameter():
         nc_metrics(h, np.array([0, 1, 0, 1]), np.zeros((2, 3)))
     with pytest.raises(ValueError, match="features"):
         nc_metrics(np.zeros(4), np.array([0, 1, 0, 1]))
+
+
+def test_nc_metrics_non_finite_input_is_a_value_error():
+    h, labels = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    h[1, 0] = np.nan
+    with pytest.raises(ValueError, match="features"):
+        nc_metrics(h, labels)
+    with pytest.raises(ValueError, match="classifier"):
+        nc_metrics(np.eye(4)[:, :2], labels, np.array([[1.0, np.inf], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="bias"):
+        nc_metrics(np.eye(4)[:, :2], labels, np.eye(2), bias=np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="num_classes"):
+        nc_metrics(np.eye(4)[:, :2], labels, num_classes=True)
+
+
+def test_cosines_clamped_to_unit_interval():
+    """Parallel rows: round-off may put the raw dot product above 1; the clamp keeps 1."""
+    v = np.array([[0.1, 0.2, 0.3], [0.3, 0.6, 0.9]]) * 1.7
+    assert np.all(np.abs(cosines(v)) <= 1.0)
 
 
 def test_nc_metrics_same_input_same_bytes():

@@ -197,3 +197,113 @@ def test_central_path_decomposition_is_exact(shape, weight_decay, seed):
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_minority_cosine_is_nan_when_minority_classifiers_vanish():
+    """5 + 5 classes, n_minority = 10, R = 30, lambda = 5e-3: the minority rows of the global
+    minimiser are zero; seeds 0-2 used to return -0.18, 0.51, -0.63 (solver noise)."""
+    for seed in range(3):
+        assert np.isnan(nc.imbalanced_ce_minority_cosine(300, 10, 5, 5, 5e-3, 5e-3, seed=seed))
+
+
+def test_minority_cosine_certificate_rejects_non_finite(monkeypatch):
+    monkeypatch.setattr(
+        nc, "_penalised_factor_solve", lambda fit, rows, mu, rng, restarts: np.full((4, 4), np.nan)
+    )
+    with pytest.raises(RuntimeError, match="certified"):
+        nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3)
+
+
+def test_minority_cosine_unchanged_where_defined():
+    """NC5's defaults: the minority classifiers are non-zero and the cosine is a number."""
+    values = [nc.imbalanced_ce_minority_cosine(r, 1, 3, 3, 5e-3, 5e-3) for r in (1, 10, 100)]
+    assert values[0] == pytest.approx(-0.2, abs=1e-7)
+    assert -1 < values[0] < values[1] < values[2] <= 1
+
+
+@pytest.mark.parametrize("k", [(2, 2), (3, 2), (5, 5)])
+def test_layer_peeled_balanced_is_etf(k):
+    ka, kb = k
+    assert nc.layer_peeled_minority_cosine(1, ka, kb, 1.0, 5.0) == pytest.approx(
+        -1 / (ka + kb - 1), abs=1e-6
+    )
+
+
+def test_layer_peeled_threshold_fang_setting():
+    """K_A = K_B = 5, E_W = 1, E_H = 5 (Fang et al. Fig. 3): R_0 = 12.1924, the same from
+    other solver starts to 1e-6 relative (measured 6e-9 absolute)."""
+    r0 = nc.layer_peeled_collapse_threshold(5, 5, 1.0, 5.0)
+    assert r0 == pytest.approx(12.19245, rel=1e-5)
+    assert nc.layer_peeled_collapse_threshold(5, 5, 1.0, 5.0, seed=3) == pytest.approx(r0, rel=1e-6)
+    assert nc.layer_peeled_minority_cosine(1.001 * r0, 5, 5, 1.0, 5.0) == 1.0
+    below = nc.layer_peeled_minority_cosine(0.99 * r0, 5, 5, 1.0, 5.0)
+    assert 0.9 < below < 0.99  # 1 - cos ~ linear in R_0 - R: 0.962 at 0.99 R_0
+
+
+def test_layer_peeled_cosine_matches_direct_constrained_minimisation():
+    """A direct L-BFGS minimisation of the per-class layer-peeled model (W, H free, the
+    constraints by a normalisation that makes them active) reaches no lower loss and the
+    same minority cosine, below R_0."""
+    ka, kb, ew, eh, ratio = 2, 2, 1.0, 2.0, 2.0
+    k = ka + kb
+    weights = np.array([ratio] * ka + [1.0] * kb)
+    weights = weights / weights.sum()
+
+    def objective(x):
+        w, h = x[: k * k].reshape(k, k), x[k * k :].reshape(k, k)
+        w = w * np.sqrt(k * ew) / np.linalg.norm(w)
+        h = h * np.sqrt(k * eh) / np.linalg.norm(h)
+        z = h @ w.T
+        z = z - z.max(1, keepdims=True)
+        return -np.sum(weights * (np.diag(z) - np.log(np.exp(z).sum(1))))
+
+    rng = np.random.default_rng(0)
+    best = min(
+        (optimize.minimize(objective, rng.standard_normal(2 * k * k), method="BFGS",
+                           options=dict(gtol=1e-10)) for _ in range(4)),
+        key=lambda r: r.fun,
+    )
+    w = best.x[: k * k].reshape(k, k)
+    cos = w[ka] @ w[ka + 1] / np.linalg.norm(w[ka]) / np.linalg.norm(w[ka + 1])
+    assert nc.layer_peeled_minority_cosine(ratio, ka, kb, ew, eh) == pytest.approx(cos, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, restarts=0), "restarts"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, restarts=True),
+         "restarts"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, seed=-1), "seed"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, seed=1.5), "seed"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 0, 2, 5e-3, 5e-3), "num_majority"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 1, 5e-3, 5e-3), "num_minority"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 500, 5e-3, 5e-3), "num_minority"),
+        (lambda: nc.imbalanced_ce_minority_cosine(True, 2, 2, 2, 5e-3, 5e-3), "n_majority"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, np.nan, 5e-3), "lambda_w"),
+        (lambda: nc.layer_peeled_minority_cosine(0.5, 2, 2, 1.0, 1.0), "ratio"),
+        (lambda: nc.layer_peeled_minority_cosine(2, 2, 2, 0.0, 1.0), "energy_w"),
+        (lambda: nc.layer_peeled_minority_cosine(2, 2, 2, 1.0, np.inf), "energy_h"),
+        (lambda: nc.layer_peeled_minority_cosine(2, 2, 2, 1.0, 1.0, seed=True), "seed"),
+        (lambda: nc.layer_peeled_minority_cosine(2, 0, 2, 1.0, 1.0), "num_majority"),
+        (lambda: nc.layer_peeled_collapse_threshold(2, 2, 1.0, 1.0, xtol=0.0), "xtol"),
+        (lambda: nc.layer_peeled_collapse_threshold(2, 2, 1.0, 1.0, xtol=1.0), "xtol"),
+        (lambda: nc.layer_peeled_collapse_threshold(2, 1, 1.0, 1.0), "num_minority"),
+        (lambda: nc.mse_unconstrained_features_norms(3, 2, 1e-2, 1e-2, bias=1), "bias"),
+        (lambda: nc.ce_unconstrained_features_norms(3, 2, True, 1e-2), "lambda_w"),
+        (lambda: nc.simplex_etf(10**6), "num_classes"),
+        (lambda: nc.simplex_etf(True), "num_classes"),
+        (lambda: nc.minority_collapse_threshold(100, 10**6, 1e-3, 1e-3), "depth"),
+        (lambda: nc.imbalanced_deep_linear_minimizer([3, 1], 2, 1e-2, True), "lambda_h"),
+        (lambda: nc.mse_central_path_decomposition(
+            np.full((4, 2), np.nan), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2)),
+         "features"),
+        (lambda: nc.mse_central_path_decomposition(
+            np.ones((4, 2)), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2),
+            weight_decay=-1.0), "weight_decay"),
+        (lambda: nc.one_hot(np.array([0, 1]), 10**5), "num_classes"),
+    ],
+)
+def test_more_bad_input_names_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

@@ -23,7 +23,19 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
-from theory._validate import integer_at_least, non_negative, positive
+from theory._validate import as_finite, integer_at_least, non_negative, positive
+
+# Upper bounds on the integers that set the work of a call: a K x K frame or one-hot
+# matrix (K <= 4096: 134 MB), and the depth L (s^L under/overflows long before L = 1000).
+MAX_FRAME = 4096
+MAX_DEPTH = 1000
+
+
+def _no_bool(name, value, check):
+    """``check(name, value)`` (a theory._validate helper) after refusing bool input."""
+    if isinstance(value, bool | np.bool_) or np.asarray(value).dtype == np.bool_:
+        raise ValueError(f"{name} must be numeric, not bool, got {value!r}")
+    return check(name, value)
 
 
 def simplex_etf(num_classes, dim=None):
@@ -48,8 +60,8 @@ def simplex_etf(num_classes, dim=None):
                [-0.5,  1. , -0.5],
                [-0.5, -0.5,  1. ]])
     """
-    k = integer_at_least("num_classes", num_classes, 2)
-    d = k if dim is None else integer_at_least("dim", dim, k - 1)
+    k = _bounded_int("num_classes", num_classes, 2, MAX_FRAME)
+    d = k if dim is None else _bounded_int("dim", dim, k - 1, MAX_FRAME)
     basis = linalg.helmert(k)  # (K-1, K): orthonormal rows, each orthogonal to 1
     etf = np.zeros((d, k))
     etf[: k - 1] = np.sqrt(k / (k - 1)) * basis
@@ -77,8 +89,8 @@ def nc1_isotropic_noise(noise_std, radius, num_classes):
 def _ufm_regularisation(num_classes, n_per_class, lambda_w, lambda_h):
     k = integer_at_least("num_classes", num_classes, 2)
     n = integer_at_least("n_per_class", n_per_class, 1)
-    lw = float(positive("lambda_w", lambda_w))
-    lh = float(positive("lambda_h", lambda_h))
+    lw = _number("lambda_w", lambda_w, positive)
+    lh = _number("lambda_h", lambda_h, positive)
     return k, n, lw, lh
 
 
@@ -137,6 +149,8 @@ def mse_unconstrained_features_norms(num_classes, n_per_class, lambda_w, lambda_
         (0.30541, 0.25)
     """
     k, n, lw, lh = _ufm_regularisation(num_classes, n_per_class, lambda_w, lambda_h)
+    if not isinstance(bias, bool | np.bool_):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
     sigma = max(1.0 - k * np.sqrt(n * lw * lh), 0.0)
     q = (k - 1) / k if bias else 1.0
     return dict(
@@ -161,10 +175,10 @@ def minority_collapse_threshold(num_samples, depth, lambda_w, lambda_h):
         >>> float(minority_collapse_threshold(100, 1, 1e-3, 1e-3))
         0.01
     """
-    n = float(positive("num_samples", num_samples))
-    depth = integer_at_least("depth", depth, 1)
-    lw = positive("lambda_w", lambda_w)
-    lh = positive("lambda_h", lambda_h)
+    n = _number("num_samples", num_samples, positive)
+    depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
+    lw = _no_bool("lambda_w", lambda_w, positive)
+    lh = _no_bool("lambda_h", lambda_h, positive)
     if depth == 1:
         return n**2 * lw * lh
     return (
@@ -210,14 +224,15 @@ def imbalanced_deep_linear_minimizer(n_per_class, depth, lambda_w, lambda_h):
         >>> np.round(out["classifier_row_norms"], 6)
         array([1.436063, 0.      ])
     """
-    n_k = positive("n_per_class", n_per_class)
-    if n_k.ndim != 1 or n_k.size < 2:
+    n_k = _no_bool("n_per_class", n_per_class, positive)
+    if n_k.ndim != 1 or not 2 <= n_k.size <= MAX_FRAME:
         raise ValueError(
-            f"n_per_class must be a 1-D sequence of >= 2 class sizes, got {n_per_class!r}"
+            f"n_per_class must be a 1-D sequence of 2 to {MAX_FRAME} class sizes, "
+            f"got {n_per_class!r}"
         )
-    depth = integer_at_least("depth", depth, 1)
-    lw = float(positive("lambda_w", lambda_w))
-    lh = float(positive("lambda_h", lambda_h))
+    depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
+    lw = _number("lambda_w", lambda_w, positive)
+    lh = _number("lambda_h", lambda_h, positive)
     total, r = n_k.sum(), np.sqrt(lw / lh)
 
     def balance(s, n):  # stationarity residual, decreasing on [s_peak, s_top]
@@ -241,73 +256,361 @@ def imbalanced_deep_linear_minimizer(n_per_class, depth, lambda_w, lambda_h):
     )
 
 
+# Largest class counts and restarts accepted by the certified solvers below: each solve
+# optimises 2 K^2 numbers by L-BFGS, so K = 200 already means 8e4 unknowns per restart.
+MAX_CLASSES = 200
+MAX_RESTARTS = 100
+MAX_SEED = 2**63 - 1
+
+# Certificate of :func:`imbalanced_ce_minority_cosine`: the convex optimality condition
+# ||grad F(Z)||_2 <= mu holds to this relative slack at every certified point (measured at
+# NC5's defaults: 1e-9 - 1e-8 after L-BFGS with gtol 1e-13).
+UFM_CERTIFICATE_SLACK = 1e-6
+
+
+def _bounded_int(name, value, low, high):
+    """``value`` as an int in [low, high]; bools and non-integers refused (ValueError)."""
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got the bool {value!r}")
+    try:
+        ok = float(value).is_integer() and low <= int(value) <= high
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+def _number(name, value, check):
+    """A real scalar through ``check`` (a theory._validate helper); bools refused."""
+    if isinstance(value, bool | np.bool_) or np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    return float(check(name, value))
+
+
+def _unit_cosine(value):
+    """A computed cosine clamped to [-1, 1]: the Gram entries it is made of carry relative
+    round-off ~ K eps (K <= MAX_CLASSES), so it can leave [-1, 1] by at most ~1e-13; the clamp
+    removes only that."""
+    return float(np.clip(value, -1.0, 1.0))
+
+
+def _ce_fit(weights, scale):
+    """F(Z) = sum_k weights_k CE(Z e_k scale_k, k) and its gradient in Z (columns = classes)."""
+    k = weights.size
+
+    def fit(z):
+        logits = z * scale[None, :]
+        logits = logits - logits.max(axis=0, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+        value = -np.sum(weights * np.diag(log_p))
+        return value, (np.exp(log_p) - np.eye(k)) * (weights * scale)[None, :]
+
+    return fit
+
+
+def _penalised_factor_solve(fit, rows, mu, rng, restarts):
+    """min over Z = E A B^T of fit(Z) + mu/2 (||A||^2 + ||B||^2), E = ``rows`` (K x q, 0/1),
+    by L-BFGS from ``restarts`` random starts; returns the best Z (K x K)."""
+    k, q = rows.shape
+
+    def objective(x):
+        a, b = x[: q * k].reshape(q, k), x[q * k :].reshape(k, k)
+        value, g = fit(rows @ a @ b.T)
+        g = rows.T @ g
+        value += mu / 2 * (np.sum(a**2) + np.sum(b**2))
+        return value, np.concatenate([(g @ b + mu * a).ravel(), (g.T @ a + mu * b).ravel()])
+
+    best = None
+    for _ in range(restarts):
+        res = optimize.minimize(
+            objective,
+            rng.standard_normal(q * k + k * k),
+            jac=True,
+            method="L-BFGS-B",
+            options=dict(maxiter=20000, gtol=1e-13, ftol=1e-16),
+        )
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+            best = res
+    if best is None:
+        return np.full((k, k), np.nan)
+    return rows @ best.x[: q * k].reshape(q, k) @ best.x[q * k :].reshape(k, k).T
+
+
 def imbalanced_ce_minority_cosine(
     n_majority, n_minority, num_majority, num_minority, lambda_w, lambda_h, *, restarts=2, seed=0
 ):
     """Cosine between two minority-class classifiers at the global minimum of the CE UFM.
 
-    Minority collapse (Fang et al. 2021, arXiv:2101.12699): with num_majority classes of
-    n_majority samples and num_minority classes of n_minority samples, the minority
-    classifiers w_k become parallel as R = n_majority / n_minority grows. Here the weight-decay
-    UFM 1/N sum CE(W h_i) + lambda_w/2 ||W||^2 + lambda_h/2 ||H||^2 (no bias) is solved in
-    its collapsed form: with Z = W M D^{1/2} it is the convex problem
-        min_Z  sum_k (n_k/N) CE(Z e_k / sqrt(n_k), k) + sqrt(lambda_w lambda_h) ||Z||_*,
+    Minority collapse was found by Fang et al. 2021 (arXiv:2101.12699) in their norm-
+    *constrained* layer-peeled model (see :func:`layer_peeled_minority_cosine`). This is the
+    weight-decay version: num_majority classes of n_majority samples, num_minority classes of
+    n_minority samples, R = n_majority / n_minority, and the UFM
+    1/N sum CE(W h_i) + lambda_w/2 ||W||^2 + lambda_h/2 ||H||^2 (no bias), solved in its
+    collapsed form: with Z = W M D^{1/2} it is the convex problem
+        min_Z  F(Z) + mu ||Z||_*,  F(Z) = sum_k (n_k/N) CE(Z e_k / sqrt(n_k), k),
+        mu = sqrt(lambda_w lambda_h),
     and at the optimum W W^T = sqrt(lambda_h/lambda_w) (Z Z^T)^{1/2}. It is minimised over a
-    balanced factorisation Z = A B^T (A, B of size K x K, smooth, L-BFGS with several
-    restarts) and the result is certified globally optimal by the convex optimality
-    condition ||grad F(Z)||_2 <= sqrt(lambda_w lambda_h) (1 + 1e-6); a failed certificate
-    raises RuntimeError. At R = 1 the cosine is -1/(K-1) (Zhu et al. 2021).
+    balanced factorisation Z = A B^T (L-BFGS, ``restarts`` random starts drawn from ``seed``)
+    and certified globally optimal by the convex optimality condition
+    ||grad F(Z)||_2 <= mu (1 + 1e-6); a failed or non-finite certificate raises RuntimeError.
+    At R = 1 the cosine is -1/(K-1) (Zhu et al. 2021).
 
+    Undefined cosine: for strong weight decay or large R the minority classifiers are exactly
+    zero at the global minimum (the nuclear norm soft-thresholds them), and a numerical
+    solution then holds only solver noise there (seen: 5 + 5 classes, n_minority = 10,
+    R = 30, lambda = 5e-3 gave minority rows ~1e-4 of the majority rows and cosines -0.18,
+    0.51, -0.63 for seeds 0-2). The function decides this case by a second certified solve:
+    Z restricted to zero minority rows; if that point passes the same global certificate in
+    the full problem, the minority classifiers vanish at the minimum (to the certificate's
+    accuracy) and the cosine is undefined: it returns ``nan`` (never a noisy number).
+
+    Args:
+        n_majority, n_minority: positive class sizes (need not be integers).
+        num_majority: integer in [1, 200 - num_minority]; num_minority: integer in [2, 199].
+        lambda_w, lambda_h: positive weight decays.
+        restarts: integer in [1, 100]; seed: integer in [0, 2^63 - 1].
     Returns:
-        float: cos(w_a, w_b) for two minority classes a != b (requires num_minority >= 2).
+        float: cos(w_a, w_b) for two minority classes a != b, clamped to [-1, 1] (round-off
+        <= ~1e-13, see _unit_cosine), or nan when the minority classifiers vanish.
+
+    Example:
+        >>> round(imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3), 6)
+        -0.333333
     """
-    na = float(positive("n_majority", n_majority))
-    nb = float(positive("n_minority", n_minority))
-    ka = integer_at_least("num_majority", num_majority, 1)
-    kb = integer_at_least("num_minority", num_minority, 2)
-    lw = float(positive("lambda_w", lambda_w))
-    lh = float(positive("lambda_h", lambda_h))
+    na = _number("n_majority", n_majority, positive)
+    nb = _number("n_minority", n_minority, positive)
+    kb = _bounded_int("num_minority", num_minority, 2, MAX_CLASSES - 1)
+    ka = _bounded_int("num_majority", num_majority, 1, MAX_CLASSES - kb)
+    lw = _number("lambda_w", lambda_w, positive)
+    lh = _number("lambda_h", lambda_h, positive)
+    restarts = _bounded_int("restarts", restarts, 1, MAX_RESTARTS)
+    seed = _bounded_int("seed", seed, 0, MAX_SEED)
     k = ka + kb
     sizes = np.array([na] * ka + [nb] * kb)
-    weights, scale, mu = sizes / sizes.sum(), 1 / np.sqrt(sizes), np.sqrt(lw * lh)
-
-    def fit(z):  # data term and its gradient in Z
-        logits = z * scale[None, :]
-        logits = logits - logits.max(axis=0, keepdims=True)
-        p = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
-        value = -np.sum(weights * np.log(np.diag(p)))
-        return value, (p - np.eye(k)) * (weights * scale)[None, :]
-
-    def objective(x):
-        a, b = x[: k * k].reshape(k, k), x[k * k :].reshape(k, k)
-        value, g = fit(a @ b.T)
-        value += mu / 2 * (np.sum(a**2) + np.sum(b**2))
-        return value, np.concatenate([(g @ b + mu * a).ravel(), (g.T @ a + mu * b).ravel()])
-
+    mu = np.sqrt(lw * lh)
+    fit = _ce_fit(sizes / sizes.sum(), 1 / np.sqrt(sizes))
     rng = np.random.default_rng(seed)
-    best = min(
-        (
-            optimize.minimize(
-                objective,
-                rng.standard_normal(2 * k * k),
-                jac=True,
-                method="L-BFGS-B",
-                options=dict(maxiter=20000, gtol=1e-13, ftol=1e-16),
-            )
-            for _ in range(restarts)
-        ),
-        key=lambda res: res.fun,
-    )
-    a, b = best.x[: k * k].reshape(k, k), best.x[k * k :].reshape(k, k)
-    z = a @ b.T
-    gradient_norm = np.linalg.norm(fit(z)[1], 2)
-    if gradient_norm > mu * (1 + 1e-6):
-        raise RuntimeError(
-            f"no certified global minimum: ||grad||_2 = {gradient_norm:.3g} > {mu:.3g}"
+
+    def certified(z):
+        gradient_norm = np.linalg.norm(fit(z)[1], 2) if np.all(np.isfinite(z)) else np.nan
+        return bool(np.isfinite(gradient_norm) and gradient_norm <= mu * (1 + UFM_CERTIFICATE_SLACK))
+
+    if not np.isfinite(mu) or mu == 0:
+        raise ValueError(
+            f"sqrt(lambda_w lambda_h) must be finite and > 0, got {mu!r} "
+            f"(lambda_w={lambda_w!r}, lambda_h={lambda_h!r})"
         )
+    z = _penalised_factor_solve(fit, np.eye(k), mu, rng, restarts)
+    if not certified(z):
+        gradient = np.linalg.norm(fit(z)[1], 2) if np.all(np.isfinite(z)) else np.nan
+        raise RuntimeError(
+            f"no certified global minimum: ||grad||_2 = {gradient:.3g} > {mu:.3g} "
+            "(or the solve was not finite)"
+        )
+    majority_only = _penalised_factor_solve(fit, np.eye(k)[:, :ka], mu, rng, restarts)
+    if certified(majority_only):
+        return float("nan")  # minority classifiers are zero at the minimum: no cosine
     vals, vecs = np.linalg.eigh(z @ z.T)
     gram = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
-    return float(gram[ka, ka + 1] / np.sqrt(gram[ka, ka] * gram[ka + 1, ka + 1]))
+    return _unit_cosine(gram[ka, ka + 1] / np.sqrt(gram[ka, ka] * gram[ka + 1, ka + 1]))
+
+
+# Certificate of the layer-peeled solves: the Frank-Wolfe duality gap bounds F(C) - F* and
+# must be <= this (F ~ 0.1-1 at the settings used). L-BFGS stops where F stops changing in
+# float64 (suboptimality ~1e-16), which leaves a gap ~ sqrt(1e-16) ~ 1e-8: measured 3e-10 -
+# 3e-8 for K_A = K_B = 5, E_W = 1, E_H = 5, R in [1, 1000].
+LPM_GAP = 1e-7
+
+
+def _layer_peeled_setup(ratio, num_majority, num_minority, energy_w, energy_h):
+    r = _number("ratio", ratio, positive)
+    if r < 1:
+        raise ValueError(f"ratio must be in [1, inf), got {ratio!r}")
+    kb = _bounded_int("num_minority", num_minority, 2, MAX_CLASSES - 1)
+    ka = _bounded_int("num_majority", num_majority, 1, MAX_CLASSES - kb)
+    ew = _number("energy_w", energy_w, positive)
+    eh = _number("energy_h", energy_h, positive)
+    k = ka + kb
+    radius = k * np.sqrt(ew * eh)
+    if not np.isfinite(radius):
+        raise ValueError(f"K sqrt(energy_w energy_h) must be finite, got {radius!r}")
+    sizes = np.array([r] * ka + [1.0] * kb)
+    return ka, kb, radius, sizes / sizes.sum()
+
+
+def _layer_peeled_solve(weights, radius, frame, seed):
+    """Certified min of F(C) = sum_k weights_k CE(C[k], k) over C = C'' frame^T, ||C''||_* <= radius.
+
+    ``frame`` (K x q) has orthonormal columns: the identity for the full problem, or the frame
+    in which the minority classifiers coincide. C'' = radius A B^T / (||A||_F ||B||_F) covers
+    the boundary of the nuclear-norm ball (where the minimum lies: CE decreases along any
+    separating direction), minimised by L-BFGS; the Frank-Wolfe gap
+        gap = <G'', C''> + radius ||G''||_2 >= F(C) - F*_frame,   G'' = grad F(C) frame,
+    certifies it. Returns C (K x K), the gradient G (K x K) and the gap.
+    """
+    k, q = frame.shape
+    labels = np.arange(k)
+
+    def fit(c):
+        z = c - c.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -np.sum(weights * log_p[labels, labels]), weights[:, None] * (np.exp(log_p) - np.eye(k))
+
+    def objective(x):
+        a, b = x[: k * q].reshape(k, q), x[k * q :].reshape(q, q)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        s = radius / (na * nb)
+        inner = a @ b.T * s
+        value, g = fit(inner @ frame.T)
+        g = g @ frame
+        dot = np.sum(g * inner)
+        return value, np.concatenate(
+            [(s * g @ b - dot * a / na**2).ravel(), (s * g.T @ a - dot * b / nb**2).ravel()]
+        )
+
+    rng = np.random.default_rng(seed)
+    for _ in range(MAX_RESTARTS):
+        res = optimize.minimize(
+            objective,
+            rng.standard_normal(k * q + q * q),
+            jac=True,
+            method="L-BFGS-B",
+            options=dict(maxiter=50000, gtol=1e-15, ftol=1e-300, maxcor=30),
+        )
+        a, b = res.x[: k * q].reshape(k, q), res.x[k * q :].reshape(q, q)
+        inner = radius * a @ b.T / (np.linalg.norm(a) * np.linalg.norm(b))
+        c = inner @ frame.T
+        if not np.all(np.isfinite(c)):
+            continue
+        g = fit(c)[1]
+        gap = np.sum((g @ frame) * inner) + radius * np.linalg.norm(g @ frame, 2)
+        if np.isfinite(gap) and gap <= LPM_GAP:
+            return c, g, float(gap)
+    raise RuntimeError(f"layer-peeled solve not certified: Frank-Wolfe gap > {LPM_GAP:g}")
+
+
+def _coincident_frame(num_majority, num_minority):
+    """K x (K_A + 1) orthonormal frame: majority coordinates, and the minority mean direction."""
+    frame = np.zeros((num_majority + num_minority, num_majority + 1))
+    frame[:num_majority, :num_majority] = np.eye(num_majority)
+    frame[num_majority:, num_majority] = 1 / np.sqrt(num_minority)
+    return frame
+
+
+def _collapse_margin(weights, radius, num_majority, num_minority, seed):
+    """lambda / (n_B/N) - 1 at the coincident-minority optimum: >= 0 iff it is global.
+
+    At the optimum C_R of the problem restricted to coincident minority classifiers, the
+    gradient G is block-diagonal between the minority-difference directions (where it acts as
+    -(n_B/N) I, since coincident classifiers give p_aa = p_ab) and the rest (whose top singular
+    value is the Lagrange multiplier lambda = -<G, C_R>/radius). The full problem's
+    optimality condition ||G||_2 = lambda therefore holds iff lambda >= n_B/N.
+    """
+    frame = _coincident_frame(num_majority, num_minority)
+    c, g, _ = _layer_peeled_solve(weights, radius, frame, seed)
+    return -np.sum(g * c) / radius / weights[-1] - 1.0, c, g
+
+
+def layer_peeled_minority_cosine(
+    ratio, num_majority, num_minority, energy_w, energy_h, *, seed=0
+):
+    """Cosine between two minority classifiers in Fang et al.'s constrained layer-peeled model.
+
+    Fang, He, Long & Su 2021 (arXiv:2101.12699, PNAS 118 e2103091118), the Layer-Peeled
+    Model with cross-entropy: K_A majority classes of n_A samples, K_B minority classes of
+    n_B = n_A / R samples, N = K_A n_A + K_B n_B, and
+        min_{W, H} 1/N sum_k sum_i CE(W h_{k,i}, k)
+        s.t. 1/K sum_k ||w_k||^2 <= E_W,  1/K sum_k 1/n_k sum_i ||h_{k,i}||^2 <= E_H.
+    Within-class averaging lowers both the (convex) loss and the feature energy, so the
+    features collapse to class means h_k; with C = H W^T (C[k, j] = h_k . w_j) the feasible
+    set is exactly the nuclear-norm ball ||C||_* <= K sqrt(E_W E_H) (when d >= K), giving the
+    convex problem (equivalent to the authors' semidefinite relaxation in the Gram matrix of
+    [H; W])
+        min_C sum_k (n_k/N) CE(C[k], k)  s.t.  ||C||_* <= K sqrt(E_W E_H),
+    and W W^T = sqrt(E_W/E_H) (C^T C)^{1/2} at its optimum. Solved by L-BFGS on a normalised
+    factorisation and certified by the Frank-Wolfe duality gap <= 1e-7 (an upper bound on
+    the suboptimality; RuntimeError if no start reaches it). For R >= R_0
+    (:func:`layer_peeled_collapse_threshold`) the minority classifiers coincide exactly:
+    that is decided by the sign of the collapse margin (see _collapse_margin) and 1.0 is
+    returned; below R_0 the cosine of the certified full solution is returned (its
+    agreement with other starts: <= 1e-6 measured, since the distance to the minimiser
+    is ~ sqrt(suboptimality)). At R = 1 it is -1/(K-1) (simplex ETF); only R, not n_B,
+    matters.
+
+    Args:
+        ratio: R = n_A / n_B in [1, inf).
+        num_majority: K_A in [1, 200 - K_B]; num_minority: K_B in [2, 199].
+        energy_w, energy_h: E_W, E_H > 0.
+        seed: integer in [0, 2^63 - 1] (random starts of the solver).
+    Returns:
+        float in [-1, 1] (clamped; round-off <= ~1e-13, see _unit_cosine).
+
+    Example:
+        >>> round(layer_peeled_minority_cosine(1, 5, 5, 1.0, 5.0), 6)
+        -0.111111
+        >>> layer_peeled_minority_cosine(20, 5, 5, 1.0, 5.0)
+        1.0
+    """
+    ka, kb, radius, weights = _layer_peeled_setup(
+        ratio, num_majority, num_minority, energy_w, energy_h
+    )
+    seed = _bounded_int("seed", seed, 0, MAX_SEED)
+    if _collapse_margin(weights, radius, ka, kb, seed)[0] >= 0:
+        return 1.0
+    c, _, _ = _layer_peeled_solve(weights, radius, np.eye(ka + kb), seed)
+    vals, vecs = np.linalg.eigh(c.T @ c)
+    gram = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    return _unit_cosine(gram[ka, ka + 1] / np.sqrt(gram[ka, ka] * gram[ka + 1, ka + 1]))
+
+
+def layer_peeled_collapse_threshold(
+    num_majority, num_minority, energy_w, energy_h, *, xtol=1e-6, seed=0
+):
+    """R_0: the imbalance ratio from which Fang et al.'s minority classifiers coincide.
+
+    For the constrained layer-peeled model of :func:`layer_peeled_minority_cosine`, the
+    minority classifiers are equal at the global minimum iff R >= R_0 (Fang et al. 2021,
+    arXiv:2101.12699: minority collapse, proved for R -> infinity; the finite threshold is
+    visible in their Fig. 3). R_0 is the root of the collapse margin
+        m(R) = lambda(R) (K_A R + K_B) - 1,
+    lambda(R) the Lagrange multiplier of the nuclear-norm constraint at the certified optimum
+    with coincident minority classifiers (m < 0 at R = 1, where the ETF is the unique
+    optimum); found by bracketing (doubling R) and Brent's method to ``xtol`` relative.
+    m is certified to ~1e-8 (gap-limited) and its slope is ~0.06 per unit R at Fang's
+    setting, so R_0 is good to ~1e-6 relative whatever ``xtol`` below that.
+
+    Args:
+        num_majority, num_minority, energy_w, energy_h: as in layer_peeled_minority_cosine.
+        xtol: relative tolerance on R_0 in [1e-10, 0.1].
+        seed: integer in [0, 2^63 - 1].
+    Returns:
+        float R_0 >= 1.
+
+    Example:
+        >>> round(layer_peeled_collapse_threshold(5, 5, 1.0, 5.0), 3)
+        12.192
+    """
+    _layer_peeled_setup(1.0, num_majority, num_minority, energy_w, energy_h)
+    tol = _number("xtol", xtol, positive)
+    if not 1e-10 <= tol <= 0.1:
+        raise ValueError(f"xtol must be in [1e-10, 0.1], got {xtol!r}")
+    seed = _bounded_int("seed", seed, 0, MAX_SEED)
+
+    def margin(ratio):
+        ka, kb, radius, weights = _layer_peeled_setup(
+            ratio, num_majority, num_minority, energy_w, energy_h
+        )
+        return _collapse_margin(weights, radius, ka, kb, seed)[0]
+
+    low, high = 1.0, 2.0
+    if margin(low) >= 0:
+        raise RuntimeError("collapse margin >= 0 at R = 1: the ETF should be the optimum there")
+    while margin(high) < 0:
+        low, high = high, 2 * high
+        if high > 1e12:
+            raise RuntimeError("no minority collapse found for R <= 1e12")
+    return float(optimize.brentq(margin, low, high, xtol=1e-12, rtol=tol))
 
 
 def mse_central_path_decomposition(features, labels, classifier, bias, *, weight_decay=0.0):
@@ -332,10 +635,10 @@ def mse_central_path_decomposition(features, labels, classifier, bias, *, weight
     Returns:
         dict of floats: loss, nc1, nc23, reg, perp.
     """
-    h = np.asarray(features, dtype=np.float64)
-    w = np.asarray(classifier, dtype=np.float64)
-    b = np.asarray(bias, dtype=np.float64)
-    lam = float(non_negative("weight_decay", weight_decay))
+    h = _no_bool("features", features, as_finite)
+    w = _no_bool("classifier", classifier, as_finite)
+    b = _no_bool("bias", bias, as_finite)
+    lam = _number("weight_decay", weight_decay, non_negative)
     if h.ndim != 2 or w.ndim != 2 or w.shape[1] != h.shape[1] or b.shape != (w.shape[0],):
         raise ValueError(
             f"features (N, d), classifier (K, d) and bias (K,) must agree, got "
@@ -364,7 +667,7 @@ def mse_central_path_decomposition(features, labels, classifier, bias, *, weight
 
 def one_hot(labels, num_classes):
     """(N, K) one-hot matrix; raises if a label is outside 0..K-1 or a class is empty."""
-    k = integer_at_least("num_classes", num_classes, 2)
+    k = _bounded_int("num_classes", num_classes, 2, MAX_FRAME)
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
