@@ -13,7 +13,12 @@ import numpy as np
 import style
 
 from sims import registry
-from sims.information import SCHEMES, kde_information_plane, simulate_information_plane
+from sims.information import (
+    SCHEMES,
+    information_plane_arguments,
+    kde_information_plane,
+    simulate_information_plane,
+)
 
 NOISE_VARIANCES = (1e-1, 1e-2, 1e-3)
 KDE_EPOCHS = 8  # the KDE bound costs O(4096^2) per point: 8 epochs keep the figure < 30 s
@@ -21,10 +26,8 @@ LAST_HIDDEN = 4
 
 
 def _arguments():
-    d = registry.get("IB4").defaults
-    return dict(seeds=list(d["seeds"]), activations=["tanh", "relu"], epochs=d["epochs"],
-                log_points=d["log_points"], learning_rate=d["learning_rate"],
-                batch_size=d["batch_size"])
+    return dict(activations=["tanh", "relu"],
+                **information_plane_arguments(**registry.get("IB4").defaults))
 
 
 def main():
@@ -49,7 +52,8 @@ def main():
                     color=style.PALETTE[5 + j], label=f"KDE upper bound, sigma^2 = {variance:g}")
         ax.set_xscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title(f"{'ReLU' if relu else 'tanh'}, last hidden layer (3 units)")
+        ax.set_title(f"{'ReLU' if relu else 'tanh'}, last hidden layer (3 units), "
+                     f"{run['data']} data")
     axes[0].set_ylabel("I(X;T) (bits)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)

@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import style
 
-from sims.cache import cached
-from sims.information import _plug_in_entropy, bin_indices
+from sims.information import simulate_single_unit_entropy
 from theory.information import binned_entropy_single_unit
 
 CASES = (
@@ -19,13 +18,6 @@ CASES = (
     ("ReLU, bins of width 0.07", "relu", dict(bin_width=0.07)),
     ("ReLU, 30 bins on [-1, 1]", "relu", {}),
 )
-
-
-@cached
-def sampled_entropy(*, activation, binning, weights, n_samples, seed):
-    x = np.random.default_rng(seed).standard_normal(n_samples)
-    f = np.tanh if activation == "tanh" else (lambda v: np.maximum(v, 0.0))
-    return np.array([_plug_in_entropy(bin_indices(f(w * x), **binning)) for w in weights])
 
 
 def main():
@@ -36,8 +28,8 @@ def main():
     for k, (label, activation, binning) in enumerate(CASES):
         theory = binned_entropy_single_unit(grid, activation=activation, **binning)
         style.theory_line(ax, grid, theory, color=style.PALETTE[k], label=label)
-        sim = sampled_entropy(activation=activation, binning=binning, weights=weights.tolist(),
-                              n_samples=100_000, seed=0)
+        sim = simulate_single_unit_entropy(activation=activation, binning=binning,
+                                           weights=weights.tolist(), n_samples=100_000, seed=0)
         style.sim_markers(ax, weights, sim[:, 0], color=style.PALETTE[k])
     ax.set_xscale("log")
     ax.set_xlabel("weight w")

@@ -18,7 +18,8 @@ with app.setup:
     # A shorter, full-batch version of claim IB4's run (which uses minibatches and 8000 epochs)
     PLANE = dict(seeds=[0], activations=["tanh", "relu"], epochs=1000, log_points=30,
                  learning_rate=5e-3, batch_size=None)
-    BINS = {scheme[1]: k for k, scheme in enumerate(sim.SCHEMES) if scheme[1]}  # n_bins -> index
+    # n_bins -> index of the equal-bins schemes (not the 29-cell "30 edges" one)
+    BINS = {scheme[1]: k for k, scheme in enumerate(sim.SCHEMES) if scheme[1] and not scheme[5]}
     FIXED_WIDTH = next(k for k, scheme in enumerate(sim.SCHEMES) if scheme[4])
 
 

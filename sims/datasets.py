@@ -5,15 +5,31 @@
   counting order (most significant bit first), labelled by a rotation-invariant function of
   the 12 vertices of a regular icosahedron (12 uniformly spread points on the sphere).
 - :func:`load_mat_task`: reader for the original ``.mat`` format (matrices ``F`` and ``y``).
+- :func:`published_task` / :func:`information_plane_task`: Shwartz-Ziv & Tishby's own
+  ``var_u.mat`` (read from its path, never copied: its licence reserves all rights), or the
+  surrogate above when the file is absent.
+
+The published file is found through the environment:
+    SIMS_IB_DATA   path of ``var_u.mat`` (default ``<repo>/../shared/data/var_u.mat`` when that
+                   file exists); set to the empty string to use the surrogate.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
 
 N_BITS = 12
+DATA_SOURCES = ("published", "surrogate")
+DEFAULT_PUBLISHED_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "var_u.mat"
+# Facts of the published data set (no data): 2118 of 4096 labels are 1, and the SHA-256 of
+# its labels packed 8 to a byte (np.packbits, counting order). A file that differs is not
+# "published", so the name can key the simulation cache.
+PUBLISHED_POSITIVES = 2118
+PUBLISHED_LABELS_SHA256 = "371b2b46a5052b4f69f7991ca141fb5afa1ac364ef7beb81ec900eecac2f86d9"
 
 
 def all_bit_patterns(n_bits: int = N_BITS) -> np.ndarray:
@@ -59,11 +75,76 @@ def load_mat_task(path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"path must name an existing .mat file, got {str(path)!r}")
-    content = loadmat(path)
+    try:
+        content = loadmat(path)
+    except Exception as error:  # scipy raises several types on a file that is not .mat
+        raise ValueError(f"path must name a readable .mat file, got {str(path)!r}: "
+                         f"{error}") from None
     if "F" not in content or "y" not in content:
         raise ValueError(f"path must hold matrices 'F' and 'y', got {sorted(content)}")
-    inputs = np.asarray(content["F"], dtype=np.uint8)
-    labels = np.asarray(content["y"], dtype=np.uint8).ravel()
+    inputs, labels = np.asarray(content["F"]), np.asarray(content["y"])
+    for name, values in (("F", inputs), ("y", labels)):
+        # A cast to uint8 would silently turn 0.5 into 0 or 256 into 0.
+        if values.size == 0 or not np.all((values == 0) | (values == 1)):
+            raise ValueError(f"{name} in {str(path)!r} must be a non-empty 0/1 matrix")
+    if inputs.ndim != 2 or labels.size != max(labels.shape):  # y: (n,), (1, n), (n, 1)
+        raise ValueError(f"F must be (n, d) and y a vector: {inputs.shape}, {labels.shape}")
+    inputs, labels = inputs.astype(np.uint8), labels.astype(np.uint8).ravel()
     if labels.shape[0] != inputs.shape[0]:
         raise ValueError(f"y must have one label per row of F: {labels.shape} vs {inputs.shape}")
     return inputs, labels
+
+
+def published_data_path() -> Path | None:
+    """Path of the published ``var_u.mat``, or None when it is not available.
+
+    ``SIMS_IB_DATA`` overrides the default ``<repo>/../shared/data/var_u.mat``; an empty value
+    means "use the surrogate". A path named in ``SIMS_IB_DATA`` that does not exist is an
+    error (a typo must not silently fall back to the surrogate).
+    """
+    named = os.environ.get("SIMS_IB_DATA")
+    if named is None:
+        return DEFAULT_PUBLISHED_PATH if DEFAULT_PUBLISHED_PATH.is_file() else None
+    if named == "":
+        return None
+    path = Path(named).expanduser()
+    if not path.is_file():
+        raise ValueError(f"SIMS_IB_DATA must name an existing .mat file (or be empty), "
+                         f"got {named!r}")
+    return path
+
+
+def default_data_source() -> str:
+    """"published" when the published file is available, else "surrogate"."""
+    return "published" if published_data_path() is not None else "surrogate"
+
+
+def published_task(path=None) -> tuple[np.ndarray, np.ndarray]:
+    """Shwartz-Ziv & Tishby's 12-bit data set: inputs (4096, 12) and labels (4096,), uint8.
+
+    Read from ``path`` (default :func:`published_data_path`) and checked against the facts of
+    the published file: every 12-bit pattern once in counting order, 2118 positive labels and
+    the labels' SHA-256, so that a different file cannot pass as the published one.
+    """
+    if path is None:
+        path = published_data_path()
+        if path is None:
+            raise ValueError("data='published' needs var_u.mat: set SIMS_IB_DATA or place it at "
+                             f"{DEFAULT_PUBLISHED_PATH}")
+    inputs, labels = load_mat_task(path)
+    digest = hashlib.sha256(np.packbits(labels).tobytes()).hexdigest()
+    if (not np.array_equal(inputs, all_bit_patterns(N_BITS))
+            or int(labels.sum()) != PUBLISHED_POSITIVES or digest != PUBLISHED_LABELS_SHA256):
+        raise ValueError(f"path must hold the published var_u.mat (4096 x 12 patterns in "
+                         f"counting order, {PUBLISHED_POSITIVES} positive labels), got "
+                         f"{str(path)!r} with F {inputs.shape}, {int(labels.sum())} positives")
+    return inputs, labels
+
+
+def information_plane_task(data: str) -> tuple[np.ndarray, np.ndarray]:
+    """The 12-bit task of the information plane: ``data`` is "published" or "surrogate"."""
+    if data == "published":
+        return published_task()
+    if data == "surrogate":
+        return twelve_bit_task()
+    raise ValueError(f"data must be one of {DATA_SOURCES}, got {data!r}")

@@ -14,6 +14,8 @@ off the sorted hashes (run lengths), for all members and recorded epochs at once
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,9 +24,51 @@ from scipy import optimize, special, stats
 import sims  # noqa: F401  (float64 and CPU devices before any computation)
 from sims import engine
 from sims.cache import cached
-from sims.datasets import twelve_bit_task
+from sims.datasets import DATA_SOURCES, default_data_source, information_plane_task
 from sims.registry import Outcome, claim, part
 from theory import information as theory
+
+# ---------------------------------------------------------------------------------------
+# A closed form that raises is a failed check, not a crash
+
+
+class _ClosedFormFailed(Exception):
+    """A closed form raised while a check evaluated it (the message says which and why)."""
+
+
+# What a wrong closed form raises: a value outside a validator's domain, a singular matrix,
+# an index past an empty array, a division by zero.
+_CLOSED_FORM_ERRORS = (ValueError, ArithmeticError, IndexError, np.linalg.LinAlgError)
+
+
+def _guarded(function):
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except _CLOSED_FORM_ERRORS as error:
+            name = getattr(function, "__qualname__", repr(function))
+            raise _ClosedFormFailed(f"{name} raised {type(error).__name__}: {error}") from error
+    return call
+
+
+def _fails_cleanly(tolerance):
+    """Decorate a check so that an exception *from its closed form* (and only from it: the
+    simulation's own errors still propagate) makes a failed Outcome whose part says why."""
+    def decorate(check):
+        @functools.wraps(check)
+        def run(closed_form, **params):
+            guarded = (tuple(_guarded(f) for f in closed_form) if isinstance(closed_form, tuple)
+                       else _guarded(closed_form))
+            try:
+                return check(guarded, **params)
+            except _ClosedFormFailed as failure:
+                return Outcome(predicted=float("nan"), observed=float("nan"), error=float("inf"),
+                               tolerance=tolerance,
+                               parts=(part("closed form evaluates", False, str(failure)),))
+        return run
+    return decorate
+
 
 # ---------------------------------------------------------------------------------------
 # IB1: Gaussian information bottleneck
@@ -166,6 +210,7 @@ MAX_BETA = 1e3
     },
     figures=(),
 )
+@_fails_cleanly(tolerance=1e-8)
 def check_gaussian_ib(closed_form, *, d_x, d_y, seed) -> Outcome:
     critical_betas, information, curve = closed_form
     cov = random_joint_covariance(d_x, d_y, seed)
@@ -222,6 +267,11 @@ def _curve_without_convolution(i_tx, p, *, base=2):
 
 
 _BINARY_IB = (theory.binary_ib_critical_beta, theory.binary_ib_point, theory.binary_ib_curve)
+# Iterations per restart: critical slowing down makes beta = 1.05 beta_0 the slowest of the
+# default and thorough betas (1428 iterations at p = 0.25, 262 at p = 0.1, 0.2 ms each);
+# 5000 leaves 3.5x and caps a non-converging run (a broken update) at ~3 s per beta and
+# restart, where the algorithm's default 1e5 took > 300 s over the check.
+IB2_MAX_ITER = 5000
 
 
 @claim(
@@ -244,16 +294,19 @@ _BINARY_IB = (theory.binary_ib_critical_beta, theory.binary_ib_point, theory.bin
     },
     figures=(),
 )
+@_fails_cleanly(tolerance=1e-4)
 def check_binary_ib(closed_form, *, p, beta_factors) -> Outcome:
     critical_beta, point, curve = closed_form
     p_xy = theory.doubly_symmetric_binary_source(p)
     beta_0 = float(critical_beta(p))
-    errors, trivial_ok, monotone, residuals = [], [], [], []
+    errors, trivial_ok, monotone, residuals, converged = [], [], [], [], []
     for factor in beta_factors:
         beta = factor * beta_0
-        result = theory.information_bottleneck(p_xy, beta, n_clusters=2, restarts=3, seed=0)
+        result = theory.information_bottleneck(p_xy, beta, n_clusters=2, restarts=3, seed=0,
+                                               max_iter=IB2_MAX_ITER)
         monotone.append(float(np.max(np.diff(result.lagrangian), initial=0.0)))
         residuals.append(result.residual)
+        converged.append(result.converged)
         if factor < 1:
             trivial_ok.append(result.i_tx < 1e-6)
             continue
@@ -272,6 +325,8 @@ def check_binary_ib(closed_form, *, p, beta_factors) -> Outcome:
                  f"largest increase {max(monotone):.2g} bits"),
             part("self-consistent", max(residuals) <= 1e-9,
                  f"max residual {max(residuals):.2g}"),
+            part("converged", all(converged),
+                 f"{sum(converged)}/{len(converged)} betas within {IB2_MAX_ITER} iterations"),
         ),
     )
 
@@ -280,15 +335,23 @@ def check_binary_ib(closed_form, *, p, beta_factors) -> Outcome:
 # IB3: estimators
 
 
-def bin_indices(values, *, n_bins=30, low=-1.0, high=1.0, bin_width=None, xp=np):
+def bin_indices(values, *, n_bins=30, low=-1.0, high=1.0, bin_width=None, top_cell=False,
+                xp=np):
     """Bin index of each value, bins closed on the left (the convention of
     :func:`theory.information.binned_entropy_single_unit`): ``n_bins`` equal bins on
     [low, high] with out-of-range values in the edge bins, or, with ``bin_width``, unbounded
-    bins [k w, (k+1) w)."""
+    bins [k w, (k+1) w).
+
+    ``top_cell=True`` is Shwartz-Ziv & Tishby's binning (their ``bins[np.digitize(v, bins) -
+    1]`` with ``bins = np.linspace(-1, 1, n_bins + 1)``, i.e. n_bins + 1 *edges*): the
+    ``n_bins`` cells [e_k, e_{k+1}) plus one more cell for values >= high (below ``low`` they
+    would join it too; tanh and ReLU never go there). Up to the float32 rounding of their
+    edges and activations (a value within ~1e-7 of an edge may change cell).
+    """
     if bin_width is not None:
         return xp.floor(values / bin_width).astype(xp.int64)
     index = xp.floor((values - low) / (high - low) * n_bins)
-    return xp.clip(index, 0, n_bins - 1).astype(xp.int64)
+    return xp.clip(index, 0, n_bins if top_cell else n_bins - 1).astype(xp.int64)
 
 
 def _plug_in_entropy(labels):
@@ -320,6 +383,21 @@ def noisy_neuron_monte_carlo(w, x_values, noise_std, n_samples, rng):
     pointwise = (log_kernel[np.arange(n_samples), x] - special.logsumexp(log_kernel, axis=1)
                  + np.log(x_values.size)) / np.log(2)
     return pointwise.mean(), pointwise.std() / np.sqrt(n_samples)
+
+
+@cached
+def simulate_single_unit_entropy(*, activation, binning, weights, n_samples, seed):
+    """Plug-in binned entropy (bits) of f(w x), x ~ N(0, 1), ``n_samples`` draws, per weight.
+
+    The sampled counterpart of :func:`theory.information.binned_entropy_single_unit` (IB3,
+    fig_information_single_unit): ``activation`` "tanh" or "relu", ``binning`` the keyword
+    arguments of :func:`bin_indices`. Returns (len(weights), 2): entropy, standard error.
+    """
+    if activation not in theory.ACTIVATIONS:
+        raise ValueError(f"activation must be one of {theory.ACTIVATIONS}, got {activation!r}")
+    x = np.random.default_rng(seed).standard_normal(n_samples)
+    f = np.tanh if activation == "tanh" else (lambda v: np.maximum(v, 0.0))
+    return np.array([_plug_in_entropy(bin_indices(f(w * x), **binning)) for w in weights])
 
 
 def _bhattacharyya_as_kl(means, variance, *, weights=None, base=2):
@@ -362,6 +440,7 @@ _ESTIMATORS = (
     },
     figures=("fig_information_single_unit",),
 )
+@_fails_cleanly(tolerance=4.0)
 def check_estimators(closed_form, *, seed, n_samples) -> Outcome:
     bounds, binned, noisy = closed_form
     rng = np.random.default_rng(seed)
@@ -414,14 +493,20 @@ def check_estimators(closed_form, *, seed, n_samples) -> Outcome:
 WIDTHS = (12, 10, 7, 5, 4, 3, 2)
 _SHAPES = tuple(zip(WIDTHS[:-1], WIDTHS[1:], strict=True))
 _OFFSETS = np.cumsum([0] + [a * b + b for a, b in _SHAPES])
-# Binning schemes of the estimator: (name, n_bins, low, high, bin_width).
+# Binning schemes of the estimator: (name, n_bins, low, high, bin_width, top_cell); see
+# bin_indices. The last is Shwartz-Ziv & Tishby's own: np.linspace(-1, 1, 30) used as 30
+# edges (29 cells, plus values at exactly 1 in a cell of their own).
 SCHEMES = (
-    ("30 bins on [-1, 1]", 30, -1.0, 1.0, None),
-    ("width 0.07", None, None, None, 0.07),
-    ("10 bins on [-1, 1]", 10, -1.0, 1.0, None),
-    ("100 bins on [-1, 1]", 100, -1.0, 1.0, None),
-    ("1000 bins on [-1, 1]", 1000, -1.0, 1.0, None),
+    ("30 bins on [-1, 1]", 30, -1.0, 1.0, None, False),
+    ("width 0.07", None, None, None, 0.07, False),
+    ("10 bins on [-1, 1]", 10, -1.0, 1.0, None, False),
+    ("100 bins on [-1, 1]", 100, -1.0, 1.0, None, False),
+    ("1000 bins on [-1, 1]", 1000, -1.0, 1.0, None, False),
+    ("30 edges on [-1, 1] (29 cells)", 29, -1.0, 1.0, None, True),
 )
+# The binnings IB4 can judge tanh by (and the clipped-range artefact of ReLU), by name.
+BINNINGS = {"30 bins": 0, "30 edges": 5}
+WIDTH_SCHEME = 1
 # Odd 64-bit multipliers of the pattern hash: a collision among 4096 patterns has
 # probability ~ 4096^2 / 2^64.
 _HASH = (np.random.default_rng(2017).integers(1, 2**62, size=max(WIDTHS) + 1, dtype=np.uint64)
@@ -468,7 +553,9 @@ def _sorted_entropy(hashes):
     """Entropy (bits) of the empirical distribution of ``hashes`` (1-d) via sorted run lengths.
 
     sum_g c_g log c_g = sum_i [r_i log r_i - (r_i - 1) log(r_i - 1)] with r_i the rank of
-    element i inside its run of equal values; no variable-size unique() needed.
+    element i inside its run of equal values; no variable-size unique() needed. Clamped to
+    [0, log2 n]: the telescoping sum leaves ~n eps log2 n of round-off (one cell: exactly 0
+    only up to that).
     """
     s = jnp.sort(hashes)
     n = s.shape[0]
@@ -476,7 +563,7 @@ def _sorted_entropy(hashes):
     starts = jnp.concatenate([jnp.ones(1, bool), s[1:] != s[:-1]])
     rank = (index - jax.lax.cummax(jnp.where(starts, index, 0)) + 1).astype(jnp.float64)
     c_log_c = jnp.sum(special_xlog2x(rank) - special_xlog2x(rank - 1))
-    return jnp.log2(n) - c_log_c / n
+    return jnp.clip(jnp.log2(n) - c_log_c / n, 0.0, jnp.log2(n))
 
 
 def special_xlog2x(v):
@@ -485,14 +572,18 @@ def special_xlog2x(v):
 
 
 def _pattern_hashes(activations, scheme):
-    _, n_bins, low, high, width = scheme
-    index = bin_indices(activations, n_bins=n_bins, low=low, high=high, bin_width=width, xp=jnp)
+    _, n_bins, low, high, width, top_cell = scheme
+    index = bin_indices(activations, n_bins=n_bins, low=low, high=high, bin_width=width,
+                        top_cell=top_cell, xp=jnp)
     multipliers = jnp.asarray(_HASH[: activations.shape[1]])
     return jnp.sum(index.astype(jnp.uint64) * multipliers[None, :], axis=1)
 
 
 def _binned_information(flat, relu, x, y):
-    """(layers, schemes, 2): binned I(X;T) = H(T) and I(T;Y) = H(T) + H(Y) - H(T,Y), bits."""
+    """(layers, schemes, 2): binned I(X;T) = H(T) and I(T;Y) = H(T) + H(Y) - H(T,Y), bits.
+
+    I(T;Y) is clamped to [0, min(H(T), H(Y))] (three sums cancelling: ~n eps log2 n).
+    """
     hidden, logits = layer_activations(flat, x, relu)
     label_hash = y.astype(jnp.uint64) * jnp.uint64(_HASH[-1])
     h_y = _sorted_entropy(y.astype(jnp.uint64))
@@ -502,7 +593,9 @@ def _binned_information(flat, relu, x, y):
         for scheme in SCHEMES:
             hashes = _pattern_hashes(t, scheme)
             h_t = _sorted_entropy(hashes)
-            cells.append(jnp.stack([h_t, h_t + h_y - _sorted_entropy(hashes + label_hash)]))
+            i_ty = jnp.clip(h_t + h_y - _sorted_entropy(hashes + label_hash), 0.0,
+                            jnp.minimum(h_t, h_y))
+            cells.append(jnp.stack([h_t, i_ty]))
         rows.append(jnp.stack(cells))
     return jnp.stack(rows)
 
@@ -524,22 +617,32 @@ def binned_information(params, relu, x, y):
 
 @cached
 def simulate_information_plane(*, seeds, activations, epochs, log_points, learning_rate,
-                               batch_size):
-    """Train the 12-10-7-5-4-3-2 network (Adam, cross-entropy) on all 4096 patterns.
+                               batch_size, data="surrogate", train_fraction=1.0):
+    """Train the 12-10-7-5-4-3-2 network (Adam, cross-entropy) on the 12-bit task.
 
-    Returns a dict: ``epochs`` (R,), ``members`` (DataFrame: seed, relu), ``information``
-    (members, R, 6, schemes, 2) from :func:`binned_information`, ``loss`` (members, R),
-    ``params`` (members, R, 263) snapshots, ``final_params``,
-    ``seconds`` (training, estimation), ``h_y`` (bits).
+    ``data``: "surrogate" (:func:`sims.datasets.twelve_bit_task`) or "published"
+    (Shwartz-Ziv & Tishby's var_u.mat, :func:`sims.datasets.published_task`). The network
+    trains on the first round(train_fraction * 4096) rows (their code: np.rint(80 * 4096 /
+    100) = 3277 rows in counting order, no shuffling) and the information is measured on all
+    4096 patterns. Returns a dict: ``epochs`` (R,), ``members`` (DataFrame: seed, relu),
+    ``information`` (members, R, 6, schemes, 2) from :func:`binned_information`, ``loss``
+    (members, R), ``params`` (members, R, 263) snapshots, ``final_params``, ``seconds``
+    (training, estimation), ``h_y`` (bits), ``data``, ``n_train``.
     """
     import time
 
-    x, y = twelve_bit_task()
+    x, y = information_plane_task(data)
+    train_fraction = float(train_fraction)
+    n_train = int(np.rint(train_fraction * len(x)))
+    if not (0.0 < train_fraction <= 1.0 and n_train >= 1):
+        raise ValueError(f"train_fraction must be in (0, 1] and keep >= 1 row, "
+                         f"got {train_fraction!r}")
     relu_values = [float(a == "relu") for a in activations]
     members = engine.ensemble(seeds, learning_rate=[learning_rate], relu=relu_values)
     start = time.perf_counter()
     run = engine.train(
-        _cross_entropy, initial_parameters(members["seed"]), (x.astype(np.float64), np.eye(2)[y]),
+        _cross_entropy, initial_parameters(members["seed"]),
+        (x[:n_train].astype(np.float64), np.eye(2)[y[:n_train]]),
         members=members, epochs=epochs, observe=_snapshot, optimizer="adam",
         batch_size=batch_size, record_epochs=engine.record_schedule(epochs, log_points=log_points),
     )
@@ -549,8 +652,17 @@ def simulate_information_plane(*, seeds, activations, epochs, log_points, learni
         epochs=run.epochs, members=members, information=information, loss=run.records["loss"],
         params=run.records["params"], final_params=run.params,
         seconds=(trained - start, time.perf_counter() - trained),
-        h_y=theory.entropy(np.bincount(y) / y.size),
+        h_y=theory.entropy(np.bincount(y) / y.size), data=data, n_train=n_train,
     )
+
+
+def information_plane_arguments(*, seeds, epochs, log_points, learning_rate, batch_size,
+                                data="surrogate", train_fraction=1.0, **_claim_only):
+    """Arguments of :func:`simulate_information_plane` from IB4's parameters (the figures
+    call this with the claim's defaults, so that they plot exactly the checked runs)."""
+    return dict(seeds=list(seeds), epochs=epochs, log_points=log_points,
+                learning_rate=learning_rate, batch_size=batch_size, data=data,
+                train_fraction=train_fraction)
 
 
 @cached
@@ -565,7 +677,7 @@ def kde_information_plane(*, run, member, layer, records, noise_variances):
     Returns an array (len(noise_variances), len(records)).
     """
     planes = simulate_information_plane(**run)
-    x = jnp.asarray(twelve_bit_task()[0], jnp.float64)
+    x = jnp.asarray(information_plane_task(run.get("data", "surrogate"))[0], jnp.float64)
     relu = float(planes["members"]["relu"].iloc[member])
     out = np.empty((len(noise_variances), len(records)))
     for j, record in enumerate(records):
@@ -576,7 +688,8 @@ def kde_information_plane(*, run, member, layer, records, noise_variances):
             upper = theory.pairwise_entropy_bounds(centres, variance,
                                                    weights=counts / counts.sum())[1]
             noise = centres.shape[1] / 2 * np.log2(2 * np.pi * np.e * variance)
-            out[i, j] = upper - noise
+            # In [0, H(X) = 12 bits]; the difference of two ~10-bit numbers is ~1e-15 off.
+            out[i, j] = min(max(upper - noise, 0.0), np.log2(x.shape[0]))
     return out
 
 
@@ -600,6 +713,16 @@ def _mi_in_nats(p_xy, *, base=2):
     return theory.mutual_information(p_xy, base=np.e)
 
 
+# Shwartz-Ziv & Tishby's training setup (github.com/ravidziv/IDNNs, network_paramters.py and
+# utils.data_shuffle): Adam lr 4e-4, batch 512, 8000 epochs, the first 80% of the rows in
+# file order for training, the information on all 4096 patterns, np.linspace(-1, 1, 30) as
+# bin edges. Not reproduced: their minibatches are fixed consecutive slices of the training
+# rows (6 of 512 and one of 205), the engine draws a fresh permutation each epoch and drops
+# the remainder (3277 // 512 = 6 batches); their weights start from a truncated normal of
+# std 1/sqrt(fan_in), ours from the normal; float32 there, float64 here.
+ORIGINAL_SETUP = dict(learning_rate=4e-4, batch_size=512, train_fraction=0.8, binning="30 edges")
+
+
 @claim(
     "IB4", "information.information_plane",
     source="Shwartz-Ziv & Tishby 2017, arXiv:1703.00810; Saxe et al. 2018 (ICLR), Fig. 1-2",
@@ -608,44 +731,65 @@ def _mi_in_nats(p_xy, *, base=2):
     "(final/max > 0.9), and the [-1,1] binning range fakes compression of ReLU.",
     closed_form=theory.mutual_information,
     measured="final/max of the last hidden layer's binned I(X;T) over seeds; the vectorised "
-    "(hashed) I(T;Y) of the output layer against the closed-form MI of its empirical p(t, y)",
+    "(hashed) I(T;Y) of the output layer against the closed-form MI of its empirical p(t, y). "
+    "Data: Shwartz-Ziv & Tishby's var_u.mat when present (SIMS_IB_DATA), else the surrogate "
+    "sims.datasets.twelve_bit_task (596 of 4096 labels differ); each part names the data and "
+    "the binning",
     error_model="binned MI of a deterministic network on all 4096 inputs is exact for the binned "
     "variable (no sampling error); the estimators must agree to 1e-9 bits (round-off); the "
     "compression thresholds 0.6 / 0.9 are those of the issue",
     defaults=dict(seeds=(0, 1, 2), epochs=8000, log_points=150, learning_rate=4e-4,
-                  batch_size=256),
+                  batch_size=256, data=default_data_source(), train_fraction=1.0,
+                  binning="30 bins"),
     perturbations={"MI in nats": _mi_in_nats},
     figures=("fig_information_plane", "fig_information_estimators"),
 )
+@_fails_cleanly(tolerance=1e-9)
 def check_information_plane(closed_form, *, seeds, epochs, log_points, learning_rate,
-                            batch_size) -> Outcome:
-    common = dict(seeds=list(seeds), epochs=epochs, log_points=log_points,
-                  learning_rate=learning_rate)
-    run = simulate_information_plane(activations=["tanh", "relu"], batch_size=batch_size, **common)
-    full = simulate_information_plane(activations=["tanh"], batch_size=None, **common)
+                            batch_size, data, train_fraction, binning) -> Outcome:
+    """IB4 on ``data`` ("published" or "surrogate"); ``binning`` "30 bins" (30 cells on
+    [-1, 1]) or "30 edges" (Shwartz-Ziv & Tishby's 29 cells); :data:`ORIGINAL_SETUP` gives
+    their training setup."""
+    if data not in DATA_SOURCES:
+        raise ValueError(f"data must be one of {DATA_SOURCES}, got {data!r}")
+    if binning not in BINNINGS:
+        raise ValueError(f"binning must be one of {tuple(BINNINGS)}, got {binning!r}")
+    scheme = BINNINGS[binning]
+    common = information_plane_arguments(seeds=seeds, epochs=epochs, log_points=log_points,
+                                         learning_rate=learning_rate, batch_size=batch_size,
+                                         data=data, train_fraction=train_fraction)
+    run = simulate_information_plane(activations=["tanh", "relu"], **common)
+    full = simulate_information_plane(activations=["tanh"], **{**common, "batch_size": None})
     relu = run["members"]["relu"].to_numpy() > 0.5
     last = run["information"][:, :, 4, :, 0]  # last hidden layer, every scheme, I(X;T)
-    tanh_ratio = _compression(last[~relu, :, 0]).max()
-    relu_ratio = _compression(last[relu, :, 1]).min()
-    relu_fake = _compression(last[relu, :, 0]).max()
-    full_ratio = _compression(full["information"][:, :, 4, 0, 0]).max()
-    x, y = twelve_bit_task()
+    tanh_ratio = _compression(last[~relu, :, scheme]).max()
+    relu_ratio = _compression(last[relu, :, WIDTH_SCHEME]).min()
+    relu_fake = _compression(last[relu, :, scheme]).max()
+    full_ratio = _compression(full["information"][:, :, 4, scheme, 0]).max()
+    x, y = information_plane_task(data)
     errors = []
     for member in range(len(run["members"])):
-        joint = final_output_joint(run["final_params"][member], float(relu[member]), x, y)
-        errors.append(abs(closed_form(joint) - run["information"][member, -1, 5, 0, 1]))
+        joint = final_output_joint(run["final_params"][member], float(relu[member]), x, y,
+                                   SCHEMES[scheme])
+        errors.append(abs(closed_form(joint) - run["information"][member, -1, 5, scheme, 1]))
+    where = (f"{data} data, trained on {run['n_train']} of {len(y)} rows, "
+             f"batch {batch_size}")
+    bins, width = SCHEMES[scheme][0], SCHEMES[WIDTH_SCHEME][0]
     return Outcome(
         predicted=0.6, observed=float(tanh_ratio), error=max(errors), tolerance=1e-9,
         parts=(
-            part("tanh compresses", tanh_ratio < 0.6, f"max final/max {tanh_ratio:.3f} < 0.6"),
+            part("tanh compresses", tanh_ratio < 0.6,
+                 f"max final/max {tanh_ratio:.3f} < 0.6 ({where}; {bins})"),
             part("ReLU (width 0.07) does not", relu_ratio > 0.9,
-                 f"min final/max {relu_ratio:.3f} > 0.9"),
+                 f"min final/max {relu_ratio:.3f} > 0.9 ({where}; {width})"),
             part("[-1,1] range fakes ReLU compression", relu_fake < 0.6,
-                 f"max final/max {relu_fake:.3f} < 0.6"),
+                 f"max final/max {relu_fake:.3f} < 0.6 ({where}; {bins})"),
             part("full-batch tanh compresses", full_ratio < 0.6,
-                 f"max final/max {full_ratio:.3f} < 0.6"),
+                 f"max final/max {full_ratio:.3f} < 0.6 ({data} data, full batch of "
+                 f"{full['n_train']} rows; {bins})"),
         ),
-        details=dict(seconds=run["seconds"], full_batch_seconds=full["seconds"]),
+        details=dict(seconds=run["seconds"], full_batch_seconds=full["seconds"], data=data,
+                     binning=bins, n_train=run["n_train"]),
     )
 
 
@@ -733,6 +877,7 @@ def _gaussian_mi_without_half(cov, split, *, base=2):
     perturbations={"I without the factor 1/2": _gaussian_mi_without_half},
     figures=(),
 )
+@_fails_cleanly(tolerance=4.0)
 def check_linear_no_compression(closed_form, *, hidden_noise, n_samples, **params) -> Outcome:
     run = simulate_teacher_student(**params)
     teacher, noise = run["teacher"], params["label_noise"]
@@ -838,6 +983,7 @@ _XU_RAGINSKY = (theory.xu_raginsky_bound, theory.majority_vote_generalisation)
         "I(S;W) = H(W) (no - h(flip))": (_XU_RAGINSKY[0], _information_without_noise_entropy),
     },
 )
+@_fails_cleanly(tolerance=4.0)
 def check_xu_raginsky(closed_form, *, n, theta, flip, n_datasets, seed) -> Outcome:
     bound_fn, example = closed_form
     gen, information = example(n, theta, flip)

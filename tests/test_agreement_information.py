@@ -6,8 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sims import registry
-from sims.datasets import twelve_bit_task
-from sims.information import SCHEMES, binned_information, initial_parameters
+from sims.datasets import default_data_source, twelve_bit_task
+from sims.information import (
+    ORIGINAL_SETUP,
+    SCHEMES,
+    bin_indices,
+    binned_information,
+    initial_parameters,
+)
+from theory import information as theory
 
 
 def _run(label, closed_form=None, **params):
@@ -58,6 +65,34 @@ def test_fails_when_closed_form_perturbed(label, params):
         assert not claim.run(closed_form=wrong, **params).passed, name
 
 
+def _raises(*args, **kwargs):
+    raise ValueError("i_tx must be in [0.0, 1.0], got -8.008566259537294e-17")
+
+
+@pytest.mark.parametrize("label, closed_form", [
+    ("IB2", (theory.binary_ib_critical_beta, theory.binary_ib_point, _raises)),
+    ("IB6", (_raises, theory.majority_vote_generalisation)),
+])
+def test_a_closed_form_that_raises_gives_a_failed_outcome_saying_why(label, closed_form):
+    params = dict(n_datasets=1000) if label == "IB6" else {}
+    outcome = registry.get(label).run(closed_form=closed_form, **params)
+    assert not outcome.passed
+    assert "_raises raised ValueError: i_tx must be in" in outcome.summary()
+
+
+def test_original_binning_is_their_digitize_with_30_edges():
+    """Shwartz-Ziv & Tishby bin by bins[np.digitize(v, bins) - 1], bins = linspace(-1, 1, 30):
+    29 cells and values >= 1 in a cell of their own."""
+    edges = np.linspace(-1, 1, 30)
+    values = np.concatenate([np.linspace(-1, 1, 2001), [1.0, 1.5, -1.0]])
+    values = values[np.min(np.abs(values[:, None] - edges[None, :]), axis=1) > 1e-9]
+    values = np.concatenate([values, [-1.0, 1.0, 3.0]])  # the range's ends, and beyond it
+    theirs = np.digitize(values, edges) - 1
+    (name, n_bins, low, high, width, top), = [s for s in SCHEMES if s[5]]
+    ours = bin_indices(values, n_bins=n_bins, low=low, high=high, bin_width=width, top_cell=top)
+    assert np.array_equal(ours, theirs) and len(np.unique(ours)) == 30
+
+
 def test_hashed_binned_information_matches_a_plain_numpy_count():
     x, y = twelve_bit_task()
     params = 3.0 * initial_parameters([0, 1])[:, None, :]  # large weights: saturated units
@@ -86,8 +121,22 @@ def test_hashed_binned_information_matches_a_plain_numpy_count():
 
 @pytest.mark.slow
 def test_IB4_information_plane():
+    """At the defaults: the published var_u.mat when present, else the surrogate."""
     outcome = _run("IB4")
     assert outcome.passed, outcome.summary()
+    assert f"{default_data_source()} data" in outcome.parts[0][2]
     claim = registry.get("IB4")
     for name, wrong in claim.perturbations.items():
         assert not claim.run(closed_form=wrong).passed, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setup", [
+    dict(data="surrogate"),
+    pytest.param(dict(data="published", **ORIGINAL_SETUP), marks=pytest.mark.skipif(
+        default_data_source() != "published", reason="var_u.mat not present")),
+])
+def test_IB4_on_the_other_data_and_setup(setup):
+    outcome = _run("IB4", **setup)
+    assert outcome.passed, outcome.summary()
+    assert f"{setup['data']} data" in outcome.parts[0][2]

@@ -1,6 +1,6 @@
 """Closed forms of the information area: identities, limits and domain errors (float64)."""
 
-from pathlib import Path
+import time
 
 import numpy as np
 import pytest
@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 from sims.datasets import all_bit_patterns, load_mat_task, twelve_bit_task
 from sims.information import random_joint_covariance
 from theory import information as th
-
-VAR_U = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "var_u.mat"
 
 
 @given(st.sampled_from([(1, 1), (2, 1), (3, 2), (4, 3)]), st.integers(0, 10_000))
@@ -116,18 +114,6 @@ def test_twelve_bit_task():
     assert np.all(y[weight <= 4] == 0) and np.all(y[weight >= 8] == 1)
 
 
-@pytest.mark.skipif(not VAR_U.is_file(), reason="../shared/data/var_u.mat not present")
-def test_loader_reads_the_published_data_set():
-    f, y = load_mat_task(VAR_U)
-    assert np.array_equal(f, all_bit_patterns(12))  # same inputs, same order as the generator
-    assert int(y.sum()) == 2118
-    p_xy = np.zeros((4096, 2))
-    p_xy[np.arange(4096), y] = 1 / 4096
-    assert th.mutual_information(p_xy) == pytest.approx(0.999157, abs=1e-6)
-    weight = f.sum(1)
-    assert np.mean(y[weight == 6]) == pytest.approx(0.5758, abs=1e-4)
-
-
 @pytest.mark.parametrize("call, name", [
     (lambda: th.gaussian_ib(1.0, [[1.0, 2.0], [0.0, 1.0]], [[0.1], [0.1]], [[1.0]]), "cov_x"),
     (lambda: th.gaussian_ib(1.0, [[-1.0]], [[0.1]], [[1.0]]), "cov_x"),
@@ -145,7 +131,119 @@ def test_loader_reads_the_published_data_set():
     (lambda: th.majority_vote_generalisation(4, 0.5, 0.1), "n"),
     (lambda: th.xu_raginsky_bound(1.0, 10, 0.0), "subgaussian"),
     (lambda: load_mat_task("/nonexistent.mat"), "path"),
+    (lambda: th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 2.0, n_clusters=0), "n_clusters"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=0), "max_iter"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=10**7), "max_iter"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, restarts=10**4), "restarts"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=-1e-3), "tol"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=1.0), "tol"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, seed=-1), "seed"),
+    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, n_clusters=10**8), "n_clusters"),
+    (lambda: th.binned_entropy_single_unit(1.0, n_bins=10**7), "n_bins"),
+    (lambda: th.binned_entropy_single_unit(1e6, activation="relu", bin_width=1e-3), "bin_width"),
+    (lambda: th.binned_entropy_single_unit(np.ones(10**5), n_bins=10**5), "w"),
+    (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 1e-200), "noise_std"),
+    (lambda: th.noisy_neuron_information(1.0, [], 0.1), "x_values"),
+    (lambda: th.noisy_neuron_information(1.0, np.linspace(-1, 1, 10**5), 1e-3), "means"),
+    (lambda: th.pairwise_entropy_bounds(np.zeros((70_000, 1)), 1.0), "means"),
+    (lambda: th.pairwise_entropy_bounds([0.0, 1.0], 1e-320), "variance"),
+    (lambda: th.gaussian_mixture_entropy_1d(np.zeros((0,)), 1.0), "means"),
+    (lambda: th.majority_vote_generalisation(10**9 + 1, 0.5, 0.1), "n"),
 ])
 def test_bad_input_raises_value_error_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# --- Round-off: information quantities never leave their exact range -------------------
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_mutual_information_of_an_independent_pair_is_never_negative(a, b):
+    p_xy = np.outer([a, 1 - a], [b, 1 - b])
+    value = th.mutual_information(p_xy)
+    assert 0.0 <= value <= 1e-12
+    assert 0.0 <= th.entropy(p_xy) <= 2.0
+
+
+@pytest.mark.parametrize("p", [0.05, 0.1, 0.25, 0.3])
+def test_trivial_ib_encoder_has_non_negative_information(p):
+    """The reproducer of the round-off crash: the trivial encoder's MI is exactly 0 (it came
+    out as -8e-17 bits on some CPUs and binary_ib_curve refused it)."""
+    source = th.doubly_symmetric_binary_source(p)
+    result = th.information_bottleneck(source, 0.5 * th.binary_ib_critical_beta(p),
+                                       n_clusters=2, restarts=3)
+    assert 0.0 <= result.i_ty <= result.i_tx <= 1e-9
+    assert float(th.binary_ib_curve(result.i_tx, p)) >= 0.0
+
+
+def test_gaussian_quantities_stay_in_range_at_the_edges():
+    assert th.gaussian_mutual_information(np.eye(3), 1) == 0.0
+    i_tx, i_ty = th.gaussian_ib(np.array([1.0, 2.0, 1e6]), [[1.0]], [[0.0]], [[1.0]])
+    assert np.all(i_tx == 0) and np.all(i_ty == 0)
+    beta_c = th.gaussian_ib_critical_betas([[1.0]], [[0.6]], [[1.0]])[0]
+    just_past = np.nextafter(beta_c, np.inf) * np.array([1.0, 1.0 + 1e-15, 1.0 + 1e-12])
+    i_tx, i_ty = th.gaussian_ib(just_past, [[1.0]], [[0.6]], [[1.0]])
+    assert np.all(i_tx >= 0) and np.all((0 <= i_ty) & (i_ty <= i_tx))
+
+
+# --- Extreme valid input: right answers, bounded work -----------------------------------
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e8, 1e12])
+def test_pairwise_bounds_are_translation_invariant(offset):
+    """Offset 1e8 gave an upper bound of 1.928 bits, below the true entropy 2.146."""
+    means = np.array([[0.0], [1.0], [2.0]])
+    exact = th.gaussian_mixture_entropy_1d(means[:, 0] + offset, 0.5)
+    lower, upper = th.pairwise_entropy_bounds(means + offset, 0.5)
+    reference = th.pairwise_entropy_bounds(means, 0.5)
+    assert exact == pytest.approx(2.145873532872, abs=1e-9)
+    assert (lower, upper) == pytest.approx(reference, abs=1e-12)
+    assert lower <= exact <= upper
+    lower, upper = th.pairwise_entropy_bounds(np.array([[0.0], [1e300]]), 0.5)
+    assert np.isfinite(lower) and upper == pytest.approx(lower)  # far apart: exact, 1 bit + h(N)
+
+
+def test_gaussian_ib_tiny_correlation_is_consistent_everywhere():
+    """cov_xy = 1e-7: beta_c = 1 / (1 - lambda) = 1e14; it came out inf while gaussian_ib
+    at beta = 1e15 treated the direction as active."""
+    cov = ([[1.0]], [[1e-7]], [[1.0]])
+    (beta_c,) = th.gaussian_ib_critical_betas(*cov)
+    assert beta_c == pytest.approx(1e14, rel=1e-12)
+    assert th.gaussian_ib(0.99 * beta_c, *cov) == (0.0, 0.0)
+    i_tx, i_ty = th.gaussian_ib(10 * beta_c, *cov)
+    assert i_tx > 0 and 0 < i_ty <= -0.5 * np.log1p(-1e-14) / np.log(2)
+    assert float(th.gaussian_ib_curve(i_tx, *cov)) == pytest.approx(float(i_ty), rel=1e-9)
+
+
+def test_gaussian_ib_curve_without_information_is_zero():
+    """cov_xy = 0 raised IndexError; no direction informs on Y, so the curve is 0."""
+    assert float(th.gaussian_ib_curve(0.5, [[1.0]], [[0.0]], [[1.0]])) == 0.0
+    assert np.all(th.gaussian_ib_curve([0.0, 3.0], np.eye(2), np.zeros((2, 1)), [[2.0]]) == 0)
+    assert np.all(np.isinf(th.gaussian_ib_critical_betas([[1.0]], [[0.0]], [[1.0]])))
+
+
+@pytest.mark.parametrize("noise_std", [1e-3, 1e-6, 1e-8, 1e-12, 1e-150])
+def test_noisy_neuron_at_tiny_noise_is_fast_and_exact(noise_std):
+    """1e-8 raised MemoryError (a 1.6e9-point grid) and 1e-6 took 38 s: separated centres at
+    tiny noise carry log2(#inputs) bits."""
+    start = time.perf_counter()
+    value = th.noisy_neuron_information(1.0, [-1.0, 0.0, 1.0], noise_std)
+    assert value == pytest.approx(np.log2(3), abs=1e-12)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_noisy_neuron_merges_identical_centres_and_clusters():
+    assert th.noisy_neuron_information(0.0, [-1.0, 0.0, 1.0], 1e-9) == 0.0
+    saturated = th.noisy_neuron_information(1e4, np.linspace(-1, 1, 8), 1e-10)
+    assert saturated == pytest.approx(1.0, abs=1e-12)
+
+
+def test_information_bottleneck_iterations_are_bounded():
+    start = time.perf_counter()
+    result = th.information_bottleneck([[0.4, 0.1], [0.1, 0.4]], 1.7, restarts=1, tol=0.0,
+                                       max_iter=50)
+    assert not result.converged and len(result.lagrangian) == 51
+    assert time.perf_counter() - start < 1.0
+    # n_clusters = 0 used to mean |X| silently; None still does.
+    assert th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 5.0).encoder.shape == (2, 2)

@@ -2,6 +2,12 @@
 
 Information is in bits unless ``base=`` says otherwise (``base=np.e`` gives nats).
 
+Round-off: every entropy and mutual information returned here is clamped, in nats before the
+change of base, to its exact range (0 <= I <= min(H(X), H(Y)), 0 <= H <= log n, ...) by
+:func:`_clamp`. The values moved are round-off, a few ulps of the terms summed (bounds in each
+docstring), so nothing downstream depends on the sign of a round-off (an exactly-zero MI
+used to come out as -8e-17 or +8e-17 depending on the CPU's vector instructions).
+
 Sources:
 - Tishby, Pereira & Bialek 1999, arXiv:physics/0004057 (the IB Lagrangian and its
   self-consistent equations; the iterative algorithm).
@@ -61,6 +67,19 @@ def _joint_gaussian(cov_x, cov_xy, cov_y):
     return cov_x, cov_xy, cov_y
 
 
+def _clamp(value, low, high):
+    """``value`` moved into [low, high]: removes round-off past an exact bound (see module doc)."""
+    return np.minimum(np.maximum(value, low), high)
+
+
+def _integer_in(name: str, value, low: int, high: int) -> int:
+    """``value`` as a Python int in [low, high] (bounds the work a parameter can ask for)."""
+    value = integer_at_least(name, value, low)
+    if value > high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
 def _distribution(name: str, p, ndim: int) -> np.ndarray:
     p = np.asarray(as_finite(name, p))
     if p.ndim != ndim or np.any(p < 0) or not np.isclose(p.sum(), 1.0, atol=1e-9):
@@ -72,24 +91,39 @@ def _distribution(name: str, p, ndim: int) -> np.ndarray:
 # Entropy and mutual information
 
 
+def _entropy_nats(p) -> float:
+    """H(p) in nats, clamped to [0, log(#p > 0)]: the sum's round-off is at most
+    ~#p * eps * H (a point mass gives exactly 0 only up to the 1e-9 slack of sum(p) = 1)."""
+    p = p.ravel()
+    return float(_clamp(-np.sum(special.xlogy(p, p)), 0.0, np.log(max(np.count_nonzero(p), 1))))
+
+
 def entropy(p, *, base=2) -> float:
-    """Shannon entropy H(p) = -sum_i p_i log p_i of a distribution (any shape)."""
-    p = _distribution("p", p, np.ndim(p)).ravel()
-    return float(-np.sum(special.xlogy(p, p)) / _base_log(base))
+    """Shannon entropy H(p) = -sum_i p_i log p_i of a distribution (any shape), in [0, log n]."""
+    p = _distribution("p", p, np.ndim(p))
+    return _entropy_nats(p) / _base_log(base)
+
+
+def _mutual_information_nats(p_xy) -> float:
+    """I(X;Y) = H(X) + H(Y) - H(X,Y) in nats, clamped to [0, min(H(X), H(Y))]. The three sums
+    cancel to round-off ~|X||Y| eps H(X,Y) (8e-17 bits at an exactly-zero MI of 2 x 2)."""
+    h_x, h_y = _entropy_nats(p_xy.sum(1)), _entropy_nats(p_xy.sum(0))
+    return float(_clamp(h_x + h_y - _entropy_nats(p_xy), 0.0, min(h_x, h_y)))
 
 
 def mutual_information(p_xy, *, base=2) -> float:
-    """I(X;Y) = H(X) + H(Y) - H(X,Y) of a joint distribution p_xy, shape (|X|, |Y|)."""
+    """I(X;Y) = H(X) + H(Y) - H(X,Y) of a joint distribution p_xy, shape (|X|, |Y|).
+
+    Clamped to its exact range [0, min(H(X), H(Y))] (round-off ~|X||Y| eps H(X,Y)).
+    """
     p_xy = _distribution("p_xy", p_xy, 2)
-    return entropy(p_xy.sum(1), base=base) + entropy(p_xy.sum(0), base=base) - entropy(
-        p_xy, base=base
-    )
+    return _mutual_information_nats(p_xy) / _base_log(base)
 
 
 def gaussian_mutual_information(cov, split: int, *, base=2) -> float:
     """I(A;B) of jointly Gaussian (A, B) with covariance ``cov`` and A = the first ``split`` axes.
 
-        I(A;B) = 1/2 log( |Sigma_A| |Sigma_B| / |Sigma| )
+        I(A;B) = 1/2 log( |Sigma_A| |Sigma_B| / |Sigma| ),   clamped at 0.
 
     Example:
         >>> round(gaussian_mutual_information([[1.0, 0.6], [0.6, 1.0]], 1), 6)  # -1/2 log2(1-0.36)
@@ -104,30 +138,54 @@ def gaussian_mutual_information(cov, split: int, *, base=2) -> float:
         return np.linalg.slogdet(m)[1]
 
     nats = 0.5 * (logdet(cov[:split, :split]) + logdet(cov[split:, split:]) - logdet(cov))
-    return float(nats / _base_log(base))
+    # Fischer's inequality makes it >= 0; the log-determinants' round-off (~d eps cond(cov))
+    # can push an independent pair below 0.
+    return float(max(nats, 0.0) / _base_log(base))
 
 
 # ---------------------------------------------------------------------------------------
 # Gaussian information bottleneck (Chechik et al. 2005)
 
 
-def _gaussian_ib_spectrum(cov_x, cov_xy, cov_y):
-    """Ascending eigenvalues lambda_i of Sigma_{x|y} Sigma_x^{-1} (generalised symmetric form)."""
+def _gaussian_ib_modes(cov_x, cov_xy, cov_y):
+    """(lambda, 1 - lambda, beta^c) of the Gaussian IB, ordered by ascending lambda.
+
+    The one place that decides which directions exist and when they switch on: every
+    function below uses its ``critical`` (= 1 / (1 - lambda), inf where 1 - lambda == 0) and
+    calls a direction active at beta iff beta > critical, so that the critical betas, the
+    optimal encoder and the curve can never disagree.
+
+    lambda_i are the eigenvalues of Sigma_{x|y} Sigma_x^{-1}, solved as the symmetric-definite
+    problem Sigma_{x|y} v = lambda Sigma_x v (left eigenvectors). 1 - lambda_i is solved
+    separately as (Sigma_xy Sigma_y^{-1} Sigma_yx) v = (1 - lambda) Sigma_x v, which keeps its
+    relative accuracy when it is tiny: 1 - (lambda near 1) would lose it to cancellation
+    (cov_xy = 1e-7 gives 1 - lambda = 1e-14 with 1% error, beta^c came out inf for 1e14).
+    Each is taken from the problem where it is the smaller: both stay relatively accurate.
+    """
     cov_x, cov_xy, cov_y = _joint_gaussian(cov_x, cov_xy, cov_y)
-    cov_x_given_y = cov_x - cov_xy @ np.linalg.solve(cov_y, cov_xy.T)
-    # Left eigenvectors: v^T Sigma_{x|y} Sigma_x^{-1} = lambda v^T
-    # <=> Sigma_{x|y} v = lambda Sigma_x v, a symmetric-definite generalised problem.
-    eigenvalues = linalg.eigh((cov_x_given_y + cov_x_given_y.T) / 2, cov_x, eigvals_only=True)
-    return np.clip(eigenvalues, np.finfo(float).tiny, 1.0)
+    explained = cov_xy @ np.linalg.solve(cov_y, cov_xy.T)
+    explained = (explained + explained.T) / 2
+    cov_x_given_y = cov_x - explained
+    lam = linalg.eigh((cov_x_given_y + cov_x_given_y.T) / 2, cov_x, eigvals_only=True)
+    gap = linalg.eigh(explained, cov_x, eigvals_only=True)[::-1]  # descending = ascending lambda
+    lam, gap = np.clip(lam, 0.0, 1.0), np.clip(gap, 0.0, 1.0)
+    from_lam = lam <= 0.5
+    lam, gap = np.where(from_lam, lam, 1.0 - gap), np.where(from_lam, 1.0 - lam, gap)
+    # A positive definite joint covariance has lambda > 0; tiny keeps log(lambda) finite.
+    lam = np.maximum(lam, np.finfo(float).tiny)
+    with np.errstate(divide="ignore"):
+        critical = np.where(gap > 0, 1.0 / np.where(gap > 0, gap, 1.0), np.inf)
+    return lam, gap, critical
 
 
 def gaussian_ib_critical_betas(cov_x, cov_xy, cov_y) -> np.ndarray:
     """Critical trade-offs beta_i^c = 1 / (1 - lambda_i) of the Gaussian IB, ascending.
 
-    lambda_i are the eigenvalues of Sigma_{x|y} Sigma_x^{-1} (Chechik et al. 2005, sec. 4),
-    computed as the generalised symmetric problem Sigma_{x|y} v = lambda Sigma_x v. For
-    beta > beta_i^c the i-th eigenvector enters the optimal projection. Directions of X that
-    carry no information about Y (lambda_i = 1) never enter: their beta_i^c is inf.
+    lambda_i are the eigenvalues of Sigma_{x|y} Sigma_x^{-1} (Chechik et al. 2005, sec. 4).
+    For beta > beta_i^c the i-th eigenvector enters the optimal projection.
+    Directions of X that carry no information about Y (lambda_i = 1 exactly) never enter:
+    their beta_i^c is inf. 1 - lambda_i is computed directly (not as 1 minus lambda_i), so
+    beta_i^c keeps its relative accuracy up to 1e300 (e.g. 1e14 for cov_xy = 1e-7).
 
     Args:
         cov_x: (d_x, d_x) SPD; cov_xy: (d_x, d_y); cov_y: (d_y, d_y) SPD; the joint
@@ -139,10 +197,28 @@ def gaussian_ib_critical_betas(cov_x, cov_xy, cov_y) -> np.ndarray:
         >>> gaussian_ib_critical_betas([[1.0]], [[0.6]], [[1.0]])  # lambda = 1 - 0.36
         array([2.77777778])
     """
-    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
-    gap = 1.0 - lam
-    with np.errstate(divide="ignore"):
-        return np.where(gap > 1e-12, 1.0 / np.where(gap > 1e-12, gap, 1.0), np.inf)
+    return np.sort(_gaussian_ib_modes(cov_x, cov_xy, cov_y)[2])
+
+
+def _log_lambda(lam, gap):
+    """log lambda, as log1p(-(1 - lambda)) near lambda = 1 (keeps I(X;Y) = 1e-14 accurate)."""
+    return np.where(gap < 0.5, np.log1p(-gap), np.log(lam))
+
+
+def _gaussian_ib_nats(beta, lam, gap, critical):
+    """(I(T;X), I(T;Y)) in nats at trade-offs ``beta`` (any shape), from the modes."""
+    b = np.asarray(beta, dtype=float)[..., None]
+    active = b > critical
+    log_lam = _log_lambda(lam, gap)
+    # Inactive directions contribute log 1 = 0 (and never evaluate log 0 at lambda = 1). An
+    # active direction has beta (1 - lambda) > 1, so both logs below are > 0 exactly; the
+    # clamps remove the round-off (a few ulps) just past beta^c.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        compression = np.log(b - 1) + np.log(gap) - log_lam  # log((b-1)(1-lam)/lam)
+        relevance = np.log1p(-1 / b) - log_lam  # log((b-1)/(b lam))
+    compression = np.where(active, np.maximum(compression, 0.0), 0.0)
+    relevance = np.where(active, _clamp(relevance, 0.0, np.minimum(compression, -log_lam)), 0.0)
+    return 0.5 * np.sum(compression, axis=-1), 0.5 * np.sum(relevance, axis=-1)
 
 
 def gaussian_ib(beta, cov_x, cov_xy, cov_y, *, base=2):
@@ -151,21 +227,17 @@ def gaussian_ib(beta, cov_x, cov_xy, cov_y, *, base=2):
     Chechik et al. 2005, eq. (15)-(16): with n(beta) = #{i : beta > beta_i^c},
         I(T;X) = 1/2 sum_{i <= n(beta)} log[ (beta - 1)(1 - lambda_i) / lambda_i ]
         I(T;Y) = I(T;X) - 1/2 sum_{i <= n(beta)} log[ beta (1 - lambda_i) ]
-    ``beta`` may be an array; the outputs have its shape.
+    ``beta`` may be an array; the outputs have its shape. Each active direction's terms are
+    clamped to their exact range (I(T;Y) in [0, I(T;X)] and below I(X;Y) = -1/2 sum log
+    lambda_i); the active set is exactly {i : beta > beta_i^c} of
+    :func:`gaussian_ib_critical_betas`.
 
     Example:
         >>> [round(float(v), 6) for v in gaussian_ib(10.0, [[1.0]], [[0.6]], [[1.0]])]
         [1.169925, 0.245927]
     """
     beta = positive("beta", beta)
-    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
-    b = beta[..., None]
-    active = b * (1.0 - lam) > 1.0
-    # Inactive directions contribute log 1 = 0 (and never evaluate log 0 at lambda = 1).
-    compression = np.where(active, (b - 1) * (1 - lam) / lam, 1.0)
-    relevance_loss = np.where(active, b * (1 - lam), 1.0)
-    i_tx = 0.5 * np.sum(np.log(compression), axis=-1)
-    i_ty = i_tx - 0.5 * np.sum(np.log(relevance_loss), axis=-1)
+    i_tx, i_ty = _gaussian_ib_nats(beta, *_gaussian_ib_modes(cov_x, cov_xy, cov_y))
     scale = _base_log(base)
     return i_tx / scale, i_ty / scale
 
@@ -177,21 +249,29 @@ def gaussian_ib_curve(i_tx, cov_x, cov_xy, cov_y, *, base=2):
         I(T;Y) = I(T;X)
                  - n/2 log( prod_i (1 - lambda_i)^{1/n} + e^{2 I(T;X)/n} prod_i lambda_i^{1/n} )
     (I in nats inside the formula). The curve is concave with slope dI(T;Y)/dI(T;X) = 1/beta.
+    Without any informative direction (Sigma_xy = 0) it is identically 0. The result is
+    clamped to [0, min(I(T;X), I(X;Y))] (round-off ~n eps I(T;X)).
     """
     i_tx = np.asarray(in_closed_interval("i_tx", i_tx, 0.0, np.inf))
-    lam = _gaussian_ib_spectrum(cov_x, cov_xy, cov_y)
-    lam = lam[lam < 1 - 1e-12]
+    lam, gap, critical = _gaussian_ib_modes(cov_x, cov_xy, cov_y)
+    informative = np.isfinite(critical)
+    if not np.any(informative):
+        return np.zeros_like(i_tx, dtype=float)
+    lam, gap, critical = lam[informative], gap[informative], critical[informative]
+    log_lam_all = _log_lambda(lam, gap)
+    i_xy = -0.5 * np.sum(log_lam_all)
     scale = _base_log(base)
     x = i_tx * scale
-    # I(T;X) (nats) at each critical beta: where the next mode switches on.
-    breaks = gaussian_ib(1.0 / (1.0 - lam), cov_x, cov_xy, cov_y, base=np.e)[0]
+    # I(T;X) (nats) at each critical beta: where the next mode switches on. The same modes
+    # (one helper) as gaussian_ib, so the breaks sit exactly where it activates directions.
+    breaks = _gaussian_ib_nats(critical, lam, gap, critical)[0]
     n = np.maximum(np.sum(x[..., None] > breaks, axis=-1), 1)
     k = np.arange(1, lam.size + 1)
-    log_gap = np.cumsum(np.log1p(-lam)) / k
-    log_lam = np.cumsum(np.log(lam)) / k
+    log_gap = np.cumsum(np.log(gap)) / k
+    log_lam = np.cumsum(log_lam_all) / k
     lg, ll = log_gap[n - 1], log_lam[n - 1]
     i_ty = x - n / 2 * np.logaddexp(lg, 2 * x / n + ll)
-    return i_ty / scale
+    return _clamp(i_ty, 0.0, np.minimum(x, i_xy)) / scale
 
 
 # ---------------------------------------------------------------------------------------
@@ -221,7 +301,12 @@ class IBResult:
 
 
 def _ib_statistics(p_xy, encoder):
-    """(p(t), p(y|t), I(T;X), I(T;Y)) in nats for an encoder p(t|x)."""
+    """(p(t), p(y|t), I(T;X), I(T;Y)) in nats for an encoder p(t|x).
+
+    Clamped to the exact ranges 0 <= I(T;Y) <= min(I(T;X), I(X;Y)) (data processing on
+    T - X - Y) and I(T;X) <= H(X): the sums cancel to ~|X||T| eps nats at the trivial encoder,
+    where the exact value is 0 (it came out as +-8e-17 bits depending on the CPU).
+    """
     p_x = p_xy.sum(1)
     p_t = p_x @ encoder
     joint_ty = encoder.T @ p_xy
@@ -232,7 +317,9 @@ def _ib_statistics(p_xy, encoder):
     p_y = p_xy.sum(0)
     outer_ty = p_t[:, None] * p_y[None, :]
     i_ty = np.sum(special.xlogy(joint_ty, joint_ty) - special.xlogy(joint_ty, outer_ty))
-    return p_t, p_y_t, i_tx, i_ty
+    i_tx = _clamp(i_tx, 0.0, _entropy_nats(p_x))
+    i_ty = _clamp(i_ty, 0.0, min(i_tx, _mutual_information_nats(p_xy)))
+    return p_t, p_y_t, float(i_tx), float(i_ty)
 
 
 def _ib_update(p_xy, encoder, beta):
@@ -245,11 +332,22 @@ def _ib_update(p_xy, encoder, beta):
         log_p_t = np.log(p_t)
     # KL[p(y|x) || p(y|t)] = sum_y p(y|x) log p(y|x) - sum_y p(y|x) log p(y|t); dead clusters
     # (p(t) = 0) stay dead through log p(t) = -inf.
-    cross = np.where(p_y_x[:, None, :] > 0, p_y_x[:, None, :] * log_p_y_t[None, :, :], 0.0)
+    # 0 * log 0 (p(y|x) = 0 = p(y|t)) is a NaN the where() discards: no warning for it.
+    with np.errstate(invalid="ignore"):
+        cross = np.where(p_y_x[:, None, :] > 0, p_y_x[:, None, :] * log_p_y_t[None, :, :], 0.0)
     kl = np.sum(special.xlogy(p_y_x, p_y_x), axis=1)[:, None] - cross.sum(-1)
     logits = log_p_t[None, :] - beta * np.where(np.isfinite(kl), kl, 0.0)
     logits = np.where(np.isfinite(kl), logits, -np.inf)
     return np.exp(logits - special.logsumexp(logits, axis=1, keepdims=True))
+
+
+# Bounds on the work one call may ask for: iterations per restart, restarts, and the size
+# |X| |T| |Y| of one iteration's arrays (1e7 float64 = 80 MB). At the defaults a 2 x 2 source
+# converges in < 1e4 iterations (70 us each); max_iter = 1e5 caps a non-converging run
+# (a broken update) at ~7 s per restart.
+MAX_IB_ITERATIONS = 1_000_000
+MAX_IB_RESTARTS = 1_000
+MAX_IB_CELLS = 10_000_000
 
 
 def information_bottleneck(
@@ -263,17 +361,30 @@ def information_bottleneck(
     in log space (stable at large beta). Each iteration cannot increase the Lagrangian
     I(T;X) - beta I(T;Y). The best of ``restarts`` random initial encoders is returned.
 
+    I(T;X) and I(T;Y) are clamped to their exact ranges (see :func:`_ib_statistics`).
+
     Args:
         p_xy: (|X|, |Y|) joint distribution with p(x) > 0 for every x.
         beta: trade-off, > 0.
-        n_clusters: |T| (default |X|).
+        n_clusters: |T|, an integer >= 1 (default |X|); |X| |T| |Y| <= 1e7.
+        restarts: random initial encoders, in [1, 1000].
+        seed: integer >= 0 of the initial encoders.
+        tol: convergence threshold on max |change of p(t|x)|, in [0, 1) (0: run max_iter).
+        max_iter: iterations per restart, in [1, 1e6]; the work is bounded by
+            restarts * max_iter * |X| |T| |Y|.
     """
     p_xy = _distribution("p_xy", p_xy, 2)
     if np.any(p_xy.sum(1) <= 0):
         raise ValueError("p_xy must give every x positive probability (drop empty rows)")
     beta = float(positive("beta", beta))
-    n_clusters = integer_at_least("n_clusters", n_clusters or p_xy.shape[0], 1)
-    restarts = integer_at_least("restarts", restarts, 1)
+    n_clusters = p_xy.shape[0] if n_clusters is None else n_clusters
+    n_clusters = _integer_in("n_clusters", n_clusters, 1, MAX_IB_CELLS // p_xy.size)
+    restarts = _integer_in("restarts", restarts, 1, MAX_IB_RESTARTS)
+    max_iter = _integer_in("max_iter", max_iter, 1, MAX_IB_ITERATIONS)
+    seed = integer_at_least("seed", seed, 0)
+    tol = float(in_closed_interval("tol", tol, 0.0, 1.0))
+    if tol >= 1.0:
+        raise ValueError(f"tol must be in [0, 1), got {tol!r}")
     scale = _base_log(base)
     rng = np.random.default_rng(seed)
     best = None
@@ -307,9 +418,10 @@ def information_bottleneck(
 
 
 def binary_entropy(q, *, base=2):
-    """h(q) = -q log q - (1-q) log(1-q)."""
+    """h(q) = -q log q - (1-q) log(1-q), clamped to [0, log 2] (round-off ~2 eps)."""
     q = in_closed_interval("q", q, 0.0, 1.0)
-    return -(special.xlogy(q, q) + special.xlogy(1 - q, 1 - q)) / _base_log(base)
+    nats = -(special.xlogy(q, q) + special.xlogy(1 - q, 1 - q))
+    return _clamp(nats, 0.0, np.log(2.0)) / _base_log(base)
 
 
 def _inverse_binary_entropy(value):
@@ -343,7 +455,8 @@ def binary_ib_curve(i_tx, p, *, base=2):
     """The IB curve of the DSBS (Mrs Gerber's lemma, Wyner & Ziv 1973; Witsenhausen & Wyner 1975).
 
         I(T;Y) = 1 - h( p * h^{-1}(1 - I(T;X)) ),   a * b = a(1-b) + (1-a) b,
-    in bits, for 0 <= I(T;X) <= 1, achieved by T = X xor Bern(q) with h(q) = 1 - I(T;X).
+    in bits, for 0 <= I(T;X) <= 1, achieved by T = X xor Bern(q) with h(q) = 1 - I(T;X);
+    clamped to [0, min(I(T;X), 1 - h(p))] (round-off ~4 eps bits).
 
     Example:
         >>> round(float(binary_ib_curve(1.0, 0.1)), 6)  # T = X: I(T;Y) = 1 - h(p)
@@ -352,8 +465,10 @@ def binary_ib_curve(i_tx, p, *, base=2):
     p = float(in_closed_interval("p", p, 0.0, 0.5))
     scale = _base_log(base) / np.log(2.0)
     bits = np.asarray(in_closed_interval("i_tx", i_tx, 0.0, 1.0 / scale)) * scale
-    q = np.vectorize(_inverse_binary_entropy)(1.0 - bits)
-    return (1.0 - binary_entropy(p * (1 - q) + (1 - p) * q)) / scale
+    q = np.vectorize(_inverse_binary_entropy, otypes=[float])(1.0 - bits)
+    s = _clamp(p * (1 - q) + (1 - p) * q, 0.0, 1.0)
+    i_ty = _clamp(1.0 - binary_entropy(s), 0.0, np.minimum(bits, 1.0 - binary_entropy(p)))
+    return i_ty / scale
 
 
 def binary_ib_point(beta, p, *, base=2):
@@ -390,17 +505,44 @@ def binary_ib_point(beta, p, *, base=2):
 # Estimators: mixture entropy bounds, binned entropy of a unit, a noisy neuron
 
 
+# Bounds on the work of the mixture estimators: pairwise distances cost n^2 d; the
+# quadrature costs (grid points) x (components per cluster).
+MAX_PAIRWISE_WORK = 2**32
+MAX_QUADRATURE_WORK = 2 * 10**8
+# A variance must be a normal float64 and its square root too (sd in [1e-150, 1e150]).
+MIN_VARIANCE, MAX_VARIANCE = 1e-300, 1e300
+
+
 def _mixture(means, variance, weights):
     means = np.atleast_1d(as_finite("means", means))
     means = means[:, None] if means.ndim == 1 else means
-    if means.ndim != 2:
-        raise ValueError(f"means must have shape (n,) or (n, d), got {means.shape}")
+    if means.ndim != 2 or means.shape[0] == 0 or means.shape[1] == 0:
+        raise ValueError(f"means must have shape (n,) or (n, d) with n, d >= 1, got {means.shape}")
     variance = float(positive("variance", variance))
+    if not MIN_VARIANCE <= variance <= MAX_VARIANCE:
+        raise ValueError(f"variance must be in [{MIN_VARIANCE:g}, {MAX_VARIANCE:g}], got {variance!r}")
     n = means.shape[0]
     weights = np.full(n, 1.0 / n) if weights is None else _distribution("weights", weights, 1)
     if weights.shape != (n,):
         raise ValueError(f"weights must have shape ({n},), got {weights.shape}")
     return means, variance, weights
+
+
+def _squared_distances(means) -> np.ndarray:
+    """|mu_i - mu_j|^2, (n, n), from the differences themselves (translation invariant).
+
+    The Gram form |mu_i|^2 + |mu_j|^2 - 2 mu_i.mu_j loses the distances to cancellation when
+    the means sit far from the origin (offset 1e8: error ~eps 1e16 = 2, an upper bound 1.928
+    bits below the true entropy 2.146; NaN at 1e300). Row blocks keep memory at ~2^22 floats.
+    """
+    n, d = means.shape
+    out = np.empty((n, n))
+    block = max(1, 2**22 // max(n * d, 1))
+    with np.errstate(over="ignore"):  # |mu_i - mu_j| beyond 1e154: inf, exp(-inf) = 0 below
+        for start in range(0, n, block):
+            diff = means[start:start + block, None, :] - means[None, :, :]
+            out[start:start + block] = np.sum(diff * diff, axis=-1)
+    return out
 
 
 def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
@@ -410,46 +552,95 @@ def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
         H_D = H(X|C) - sum_i c_i log sum_j c_j exp(-D(p_i || p_j)),
         H(X|C) = d/2 log(2 pi e variance);
     D = Bhattacharyya |mu_i - mu_j|^2 / (8 variance) gives a lower bound, D = KL
-    |mu_i - mu_j|^2 / (2 variance) an upper bound.
+    |mu_i - mu_j|^2 / (2 variance) an upper bound. Distances are taken as differences
+    (invariant to a common offset of the means) and the inner sums by log-sum-exp; both
+    bounds are clamped to [H(X|C), H(X|C) + H(C)], their exact range (round-off ~n eps).
 
     Args:
-        means: (n,) or (n, d) component centres; variance: per-coordinate noise variance.
+        means: (n,) or (n, d) component centres, n^2 d <= 2^32; variance: per-coordinate
+            noise variance in [1e-300, 1e300]; weights: (n,) distribution (default uniform).
     """
     means, variance, weights = _mixture(means, variance, weights)
-    norms = np.sum(means**2, axis=1)
-    # |mu_i - mu_j|^2 through the Gram matrix: O(n^2) memory, not O(n^2 d).
-    sq = np.maximum(norms[:, None] + norms[None, :] - 2 * means @ means.T, 0.0)
-    conditional = means.shape[1] / 2 * np.log(2 * np.pi * np.e * variance)
-    log_w = np.log(weights)
+    n, d = means.shape
+    if n * n * d > MAX_PAIRWISE_WORK:
+        raise ValueError(f"means must have n^2 d <= 2^32 (n components of dimension d), "
+                         f"got n = {n}, d = {d}")
+    sq = _squared_distances(means)
+    conditional = d / 2 * np.log(2 * np.pi * np.e * variance)
+    h_c = _entropy_nats(weights)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
 
     def bound(scale):
         inner = special.logsumexp(log_w[None, :] - sq / scale, axis=1)
-        return conditional - np.sum(weights * inner)
+        positive_w = weights > 0  # 0 * (-inf) would be NaN: absent components add nothing
+        mixing = -np.sum(weights[positive_w] * inner[positive_w])
+        return conditional + _clamp(mixing, 0.0, h_c)
 
     nats = np.array([bound(8 * variance), bound(2 * variance)])
     return tuple(nats / _base_log(base))
 
 
+def _standard_mixture_entropy(means, sd, weights) -> tuple[float, float]:
+    """(h(mixture) - log sd, H(C)) in nats for the 1-d mixture sum_i c_i N(mu_i, sd^2).
+
+    The mixture is split into clusters of components less than 28 sd apart; each cluster is
+    integrated by the trapezoid rule in standardised units u = (t - mu_first) / sd, step 1/20,
+    from 14 sd below its first to 14 sd above its last centre. The density beyond is below
+    e^-98 of its peak, so the truncation costs < 1e-40 nats, and the rule converges
+    exponentially for this smooth integrand (~1e-12 nats). The grid has at most 561 points
+    per component (however small sd), where a grid over [min, max] of step sd/20 had
+    (max - min) / sd * 20 (1.6e9 points at sd = 1e-8: MemoryError).
+    """
+    order = np.argsort(means, kind="stable")
+    mu, w = means[order], weights[order]
+    keep = w > 0
+    mu, w = mu[keep], w[keep]
+    unique, index = np.unique(mu, return_inverse=True)  # identical centres: one component
+    w = np.bincount(index, weights=w)
+    h_c = _entropy_nats(w / w.sum())
+    cuts = np.flatnonzero(np.diff(unique) > 28 * sd) + 1
+    clusters = np.split(np.arange(unique.size), cuts)
+    work = sum((float(unique[c[-1]] - unique[c[0]]) / sd * 20 + 561) * c.size for c in clusters)
+    if work > MAX_QUADRATURE_WORK:
+        raise ValueError(f"means must be fewer or less spread relative to the noise: the "
+                         f"quadrature would need {work:.3g} > {MAX_QUADRATURE_WORK:.0e} "
+                         f"density evaluations")
+    total, log_root = 0.0, 0.5 * np.log(2 * np.pi)
+    for members in clusters:
+        offsets = (unique[members] - unique[members[0]]) / sd
+        grid = np.arange(-14.0, offsets[-1] + 14.0 + 1e-9, 1.0 / 20)
+        log_w = np.log(w[members])
+        log_density = np.empty(grid.size)
+        step = max(1, 2**22 // members.size)
+        for start in range(0, grid.size, step):
+            u = grid[start:start + step, None]
+            log_density[start:start + step] = special.logsumexp(
+                log_w[None, :] - 0.5 * (u - offsets[None, :]) ** 2, axis=1) - log_root
+        total += -np.trapezoid(np.exp(log_density) * log_density, grid)
+    return float(total), h_c
+
+
 def gaussian_mixture_entropy_1d(means, variance, *, weights=None, base=2) -> float:
     """Differential entropy of a 1-d Gaussian mixture by quadrature (exact to ~1e-12 nats).
 
-    The trapezoid rule on a grid of spacing sqrt(variance)/20 converges exponentially for
-    this smooth, rapidly decaying integrand.
+    Trapezoid rule of step sqrt(variance)/20 around each cluster of centres (see
+    :func:`_standard_mixture_entropy`): at most 561 grid points per component, so a tiny
+    variance costs nothing extra; refused (ValueError) beyond 2e8 density evaluations. The
+    result is clamped to its exact range [h(N(0, variance)), h(N(0, variance)) + H(C)].
     """
     means, variance, weights = _mixture(means, variance, weights)
     if means.shape[1] != 1:
         raise ValueError(f"means must be one-dimensional, got shape {means.shape}")
-    mu = means[:, 0]
     sd = np.sqrt(variance)
-    grid = np.arange(mu.min() - 14 * sd, mu.max() + 14 * sd, sd / 20)
-    log_density = special.logsumexp(
-        np.log(weights)[None, :] + stats.norm.logpdf(grid[:, None], mu[None, :], sd), axis=1
-    )
-    nats = -np.trapezoid(np.exp(log_density) * log_density, grid)
+    standard, h_c = _standard_mixture_entropy(means[:, 0], sd, weights)
+    gaussian = 0.5 * np.log(2 * np.pi * np.e)
+    nats = _clamp(standard, gaussian, gaussian + h_c) + np.log(sd)
     return float(nats / _base_log(base))
 
 
 ACTIVATIONS = ("tanh", "relu")
+MAX_BINS, MAX_BIN_CELLS = 10**6, 10**7
 
 
 def _activation_cdf_below(activation, value, w):
@@ -473,8 +664,10 @@ def binned_entropy_single_unit(
     - width binning: unbounded bins [k w_b, (k+1) w_b), k integer, w_b = ``bin_width``.
     Bin probabilities are exact: P(a <= f(wx) < b) = P(f < b) - P(f < a) with
     P(tanh(wx) < v) = Phi(artanh(v)/w) and P(relu(wx) < v) = Phi(v/w) for v > 0.
-    For the deterministic unit, I(X;T_binned) = H(T_binned).
-    ``w`` may be an array; the output has its shape.
+    For the deterministic unit, I(X;T_binned) = H(T_binned), clamped to [0, log #bins] (the
+    bin probabilities to [0, 1]: round-off of a CDF difference, ~eps).
+    ``w`` may be an array; the output has its shape. The work is bounded: at most 1e6 bins
+    (n_bins, or the width bins covering the output) and 1e7 (w, bin) pairs.
 
     Example:
         >>> round(float(binned_entropy_single_unit(1e6)), 3)  # saturated: two bins
@@ -484,7 +677,7 @@ def binned_entropy_single_unit(
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     if bin_width is None:
-        n_bins = integer_at_least("n_bins", n_bins, 1)
+        n_bins = _integer_in("n_bins", n_bins, 1, MAX_BINS)
         low, high = float(as_finite("low", low)), float(as_finite("high", high))
         if not low < high:
             raise ValueError(f"high must be > low, got low={low}, high={high}")
@@ -495,12 +688,19 @@ def binned_entropy_single_unit(
         # Width binning of an output with support in [-1, inf): enough bins to hold all but
         # Phi(-40) of the mass of relu(w x) (tanh needs 2 / bin_width bins).
         top = 40 * float(np.max(w)) if activation == "relu" else 1.0
+        if (top + 1.0) / bin_width > MAX_BINS:
+            raise ValueError(f"bin_width must be >= {(top + 1.0) / MAX_BINS:.3g} here (at most "
+                             f"{MAX_BINS:.0e} bins over [-1, {top:g}]), got {bin_width!r}")
         edges = np.arange(np.floor(-1.0 / bin_width) - 1, np.ceil(top / bin_width) + 2) * bin_width
         edges = np.concatenate([[-np.inf], edges, [np.inf]])
+    if w.size * edges.size > MAX_BIN_CELLS:
+        raise ValueError(f"w must have at most {MAX_BIN_CELLS // edges.size} entries with "
+                         f"{edges.size - 1} bins, got {w.size}")
     cdf = _activation_cdf_below(activation, edges[None, :], w.ravel()[:, None])
     cdf[:, 0], cdf[:, -1] = 0.0, 1.0
-    probabilities = np.diff(cdf, axis=1)
-    h = -np.sum(special.xlogy(probabilities, probabilities), axis=1) / _base_log(base)
+    probabilities = _clamp(np.diff(cdf, axis=1), 0.0, 1.0)
+    nats = -np.sum(special.xlogy(probabilities, probabilities), axis=1)
+    h = _clamp(nats, 0.0, np.log(probabilities.shape[1])) / _base_log(base)
     return h.reshape(w.shape)
 
 
@@ -509,17 +709,26 @@ def noisy_neuron_information(w, x_values, noise_std, *, bias=0.0, base=2) -> flo
 
     Goldfeld et al. 2019 (arXiv:1810.05728, sec. 3): T is a Gaussian mixture with one
     component per input, so I(X;T) = h(T) - h(Z) = h(mixture) - 1/2 log(2 pi e noise_std^2),
-    computed here by quadrature. As |w| grows the centres cluster at +-1 and I(X;T) falls
-    towards log2 of the number of clusters ("compression = clustering").
+    computed here by quadrature in units of noise_std (no log noise_std to cancel), clamped
+    to its exact range [0, H(C)] (C = the distinct centres, H(C) <= log |x_values|). As |w|
+    grows the centres cluster at +-1 and I(X;T) falls towards log2 of the number of
+    clusters ("compression = clustering").
+
+    Args:
+        w, bias: finite; x_values: (n,) finite; noise_std in [1e-150, 1e150]. The quadrature
+            costs <= 561 n^2 density evaluations (e.g. 1e-8 takes as long as 0.1).
     """
     w = float(as_finite("w", w))
     noise_std = float(positive("noise_std", noise_std))
+    if not np.sqrt(MIN_VARIANCE) <= noise_std <= np.sqrt(MAX_VARIANCE):
+        raise ValueError(f"noise_std must be in [1e-150, 1e150], got {noise_std!r}")
     x_values = np.atleast_1d(as_finite("x_values", x_values))
-    if x_values.ndim != 1:
-        raise ValueError(f"x_values must be one-dimensional, got shape {x_values.shape}")
+    if x_values.ndim != 1 or x_values.size == 0:
+        raise ValueError(f"x_values must be a non-empty 1-d array, got shape {x_values.shape}")
     centres = np.tanh(w * x_values + float(as_finite("bias", bias)))
-    h_t = gaussian_mixture_entropy_1d(centres, noise_std**2, base=np.e)
-    nats = h_t - 0.5 * np.log(2 * np.pi * np.e * noise_std**2)
+    weights = np.full(centres.size, 1.0 / centres.size)
+    standard, h_c = _standard_mixture_entropy(centres, noise_std, weights)
+    nats = _clamp(standard - 0.5 * np.log(2 * np.pi * np.e), 0.0, h_c)
     return float(nats / _base_log(base))
 
 
@@ -539,6 +748,8 @@ def xu_raginsky_bound(mutual_information, n, subgaussian, *, base=2):
         0.223607
     """
     nats = np.asarray(in_closed_interval("mutual_information", mutual_information, 0, np.inf))
+    # I >= 0 is validated, not clamped: this module never returns a negative MI, so a
+    # negative argument is a caller's bug to report.
     nats = nats * _base_log(base)
     n = integer_at_least("n", n, 1)
     sigma = positive("subgaussian", subgaussian)
@@ -553,9 +764,11 @@ def majority_vote_generalisation(n, theta, flip, *, base=2):
     [0, 1], so 1/2-subgaussian). With K = sum Z ~ Bin(n, theta):
         gen = E[L_mu(W) - L_S(W)],  L_mu(w) = P(Z != w),  L_S(w) = #{i: Z_i != w} / n,
         I(S;W) = I(K;W) = h(P(W = 1)) - h(flip).
-    Returns (gen, I(S;W) in units of ``base``).
+    Returns (gen, I(S;W) in units of ``base``); I(S;W) is clamped to [0, h(P(W = 1))] and
+    P(W = 1) to [0, 1] (a sum of n + 1 binomial terms: round-off ~n eps). n <= 1e7 bounds
+    the work.
     """
-    n = integer_at_least("n", n, 1)
+    n = _integer_in("n", n, 1, 10**7)
     if n % 2 == 0:
         raise ValueError(f"n must be an odd integer (no ties), got {n}")
     theta = float(in_closed_interval("theta", theta, 0.0, 1.0))
@@ -566,5 +779,6 @@ def majority_vote_generalisation(n, theta, flip, *, base=2):
     risk_gap_w1 = (1 - theta) - (1 - k / n)  # L_mu(1) - L_S(1)
     risk_gap_w0 = theta - k / n  # L_mu(0) - L_S(0)
     gen = np.sum(p_k * (p_w1 * risk_gap_w1 + (1 - p_w1) * risk_gap_w0))
-    information = binary_entropy(np.sum(p_k * p_w1), base=base) - binary_entropy(flip, base=base)
-    return float(gen), float(information)
+    h_w = float(binary_entropy(_clamp(np.sum(p_k * p_w1), 0.0, 1.0), base=np.e))
+    information = _clamp(h_w - float(binary_entropy(flip, base=np.e)), 0.0, h_w)
+    return float(gen), float(information / _base_log(base))
