@@ -33,6 +33,8 @@ from sims import engine, registry
 from sims.cache import cached
 from sims.linear_networks import decoupled_init, hierarchy_features, product
 from sims.registry import Outcome, claim, part
+from theory._validate import finite_matrix, integer_at_least, non_negative, positive, scalar
+from theory._validate import seed as valid_seed
 
 SOURCE = "Kleinman, Achille & Soatto 2024 (ICLR), arXiv:2308.12221"
 
@@ -70,6 +72,8 @@ def observe_pathways(params, data, hyper):
 
 def aligned_pathway(u, v, k0, depth, width, rng):
     """Layers (W_1..W_D) with product U diag(k0) V^T, every layer carrying k0^{1/D} per mode."""
+    depth = integer_at_least("depth", depth, 1, theory.MAX_DEPTH)
+    u, v = finite_matrix("u", u), finite_matrix("v", v)
     return list(decoupled_init(u, v, np.full(v.shape[1], k0),
                                (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng))
 
@@ -120,17 +124,30 @@ def euler_pathways(sigma, depth, k0, deficit_start, deficit_end, *, learning_rat
 
     ``p <- p + lr p^{D-1} Omega`` (pathway b times the gate of :func:`learning_gate`), which
     is what GD does to every layer of the aligned, balanced network. Shapes (steps + 1, modes).
+    ``steps`` is at most 10^5 (the work; ~1 s; the claims use <= 1600).
     """
+    sigma = positive("sigma", sigma)
+    depth = integer_at_least("depth", depth, 1, theory.MAX_DEPTH)
+    k0 = scalar("k0", positive("k0", k0))
+    deficit_start = scalar("deficit_start", non_negative("deficit_start", deficit_start))
+    deficit_end = scalar("deficit_end", finite_matrix("deficit_end", deficit_end, ndim=0))
+    learning_rate = scalar("learning_rate", positive("learning_rate", learning_rate))
+    steps = integer_at_least("steps", steps, 0, 10**5)
     p = np.full((2, np.size(sigma)), k0 ** (1.0 / depth))
     path = [p**depth]
-    for n in range(steps):
-        t = learning_rate * n
-        overlap = np.clip(min(t + learning_rate, deficit_end) - max(t, deficit_start),
-                          0.0, learning_rate)
-        omega = sigma - (p**depth).sum(axis=0)
-        p = p + learning_rate * p ** (depth - 1) * omega * np.array(
-            [[1.0], [1.0 - overlap / learning_rate]])
-        path.append(p**depth)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n in range(steps):
+            t = learning_rate * n
+            overlap = np.clip(min(t + learning_rate, deficit_end) - max(t, deficit_start),
+                              0.0, learning_rate)
+            omega = sigma - (p**depth).sum(axis=0)
+            p = p + learning_rate * p ** (depth - 1) * omega * np.array(
+                [[1.0], [1.0 - overlap / learning_rate]])
+            path.append(p**depth)
+            if not np.all(np.isfinite(path[-1])):
+                raise ValueError(f"the Euler iteration diverged at step {n + 1} "
+                                 f"(learning_rate={learning_rate!r} is above its stability "
+                                 f"bound for sigma={sigma!r})")
     path = np.array(path)
     return path[:, 0], path[:, 1]
 
@@ -484,8 +501,15 @@ def observe_completion(weights, data, hyper):
 
 
 def completion_task(*, n, rank, observed, deficit_observed, seed):
-    """A rank-``rank`` n x n target with RMS entry 1 and the nested masks (deficit within full)."""
-    rng = np.random.default_rng(seed)
+    """A rank-``rank`` n x n target with RMS entry 1 and the nested masks (deficit within full).
+
+    n in [1, 4096]; rank in [1, n]; 0 <= deficit_observed <= observed <= n^2.
+    """
+    n = integer_at_least("n", n, 1, 4096)
+    rank = integer_at_least("rank", rank, 1, n)
+    observed = integer_at_least("observed", observed, 0, n * n)
+    deficit_observed = integer_at_least("deficit_observed", deficit_observed, 0, observed)
+    rng = np.random.default_rng(valid_seed("seed", seed))
     target = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
     target *= n / np.linalg.norm(target)
     order = rng.permutation(n * n)

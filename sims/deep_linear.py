@@ -23,22 +23,42 @@ from sims.linear_networks import (
     squared_loss,
 )
 from sims.registry import Outcome, claim, first_order_outcome, part
+from theory._validate import (
+    finite_matrix,
+    integer_at_least,
+    non_negative,
+    one_of,
+    positive,
+    scalar,
+)
+from theory._validate import seed as valid_seed
+
+# Largest matrix side the helpers build (an n x n orthogonal draw costs O(n^3)).
+MAX_WIDTH = 4096
 
 # ----------------------------------------------------------------------------- data and inits
 
 
 def whitened_task(sigma_yx, *, seed=0):
     """Inputs X (P = N1 samples) with X^T X / P = I and targets Y = X sigma_yx^T."""
-    sigma_yx = np.asarray(sigma_yx, dtype=np.float64)
+    sigma_yx = finite_matrix("sigma_yx", sigma_yx)
+    seed = valid_seed("seed", seed)
     n_in = sigma_yx.shape[1]
+    if n_in > MAX_WIDTH:
+        raise ValueError(f"sigma_yx must have at most {MAX_WIDTH} columns, got {n_in}")
     x = np.sqrt(n_in) * ortho_group.rvs(n_in, random_state=seed) if n_in > 1 else np.ones((1, 1))
     return x, x @ sigma_yx.T
 
 
 def target_with_modes(singular_values, n_in, n_out, *, seed=0):
     """A random W* = U diag(s) V^T with the given singular values; returns (W*, U, V)."""
-    s = np.asarray(singular_values, dtype=np.float64)
-    rng = np.random.default_rng(seed)
+    s = non_negative("singular_values", singular_values)
+    n_in = integer_at_least("n_in", n_in, 1, MAX_WIDTH)
+    n_out = integer_at_least("n_out", n_out, 1, MAX_WIDTH)
+    if s.ndim != 1 or not 1 <= s.size <= min(n_in, n_out):
+        raise ValueError(f"singular_values must be a 1-d array of 1..min(n_in, n_out) = "
+                         f"{min(n_in, n_out)} values, got shape {s.shape}")
+    rng = np.random.default_rng(valid_seed("seed", seed))
     u = np.linalg.qr(rng.standard_normal((n_out, n_out)))[0][:, : s.size]
     v = np.linalg.qr(rng.standard_normal((n_in, n_in)))[0][:, : s.size]
     return (u * s) @ v.T, u, v
@@ -46,7 +66,10 @@ def target_with_modes(singular_values, n_in, n_out, *, seed=0):
 
 def random_init(widths, kind, scale, *, seed=0):
     """Gaussian (entries N(0, scale^2)) or scaled orthogonal weights of the given widths."""
-    rng = np.random.default_rng(seed)
+    one_of("kind", kind, ("gaussian", "orthogonal"))
+    scale = scalar("scale", non_negative("scale", scale))
+    widths = _widths(widths)
+    rng = np.random.default_rng(valid_seed("seed", seed))
     weights = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
         if kind == "gaussian":
@@ -57,6 +80,13 @@ def random_init(widths, kind, scale, *, seed=0):
         else:
             raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
     return tuple(weights)
+
+
+def _widths(widths):
+    """``widths`` as a tuple of at least two ints in [1, MAX_WIDTH]."""
+    if isinstance(widths, (str, bytes)) or not np.iterable(widths) or len(widths) < 2:
+        raise ValueError(f"widths must be a sequence of >= 2 layer sizes, got {widths!r}")
+    return tuple(integer_at_least("widths", n, 1, MAX_WIDTH) for n in widths)
 
 
 def stack(inits):
@@ -84,17 +114,27 @@ def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0,
         on_divergence="flag" if learning_rate > bound else on_divergence,
     )
     if learning_rate > bound and on_divergence == "raise":
+        # The members whose loss went non-finite; if none did, every member (they share the
+        # learning rate that makes convergence impossible).
+        culprits = result.members[result.diverged] if result.diverged.any() else result.members
         raise engine.DivergenceError(
             f"learning_rate={learning_rate:g} exceeds the stability bound 2/(D s_max^(2-2/D)) = "
             f"{bound:.4g} (D={depth}, s_max={np.linalg.norm(sigma_yx, 2):.4g}): GD cannot "
-            f"converge; final losses {np.round(result.records['loss'][:, -1], 4).tolist()}",
-            members,
+            f"converge; {len(culprits)} of {n_members} members failed, final losses "
+            f"{np.round(result.records['loss'][culprits.index, -1], 4).tolist()}; their "
+            f"hyper-parameters:\n{culprits.to_string()}",
+            culprits,
         )
     return result.steps * learning_rate, result.records["product"], result
 
 
 def mode_strengths(products, u, v):
     """u_a^T W v_a for every mode a: (..., N_out, N_in) -> (..., modes)."""
+    u, v = finite_matrix("u", u), finite_matrix("v", v)
+    products = finite_matrix("products", products, ndim=max(np.ndim(products), 2))
+    if products.shape[-2:] != (u.shape[0], v.shape[0]) or u.shape[1] != v.shape[1]:
+        raise ValueError(f"products (..., N_out, N_in), u (N_out, modes), v (N_in, modes) must "
+                         f"agree, got {products.shape}, {u.shape}, {v.shape}")
     return np.einsum("oa,...oi,ia->...a", u, products, v)
 
 
@@ -103,7 +143,7 @@ def mode_strengths(products, u, v):
 
 def svd(target):
     """Sigma_yx = U diag(s) V^T keeping the non-zero modes: (U, s, V)."""
-    u, s, vt = np.linalg.svd(np.asarray(target, dtype=np.float64), full_matrices=False)
+    u, s, vt = np.linalg.svd(finite_matrix("target", target), full_matrices=False)
     keep = s > 1e-12 * s.max()
     return u[:, keep], s[keep], vt[keep].T
 
@@ -255,6 +295,12 @@ def crossing_times(t, values, levels):
 
     NaN where a column never reaches its level.
     """
+    t = finite_matrix("t", t, ndim=1)
+    values = finite_matrix("values", values)
+    levels = finite_matrix("levels", levels, ndim=1)
+    if values.shape != (t.size, levels.size):
+        raise ValueError(f"values must have shape (len(t), len(levels)) = {(t.size, levels.size)}"
+                         f", got {values.shape}")
     above = values >= levels[None, :]
     first = np.argmax(above, axis=0)
     reached = above.any(axis=0) & (first > 0)
@@ -276,6 +322,12 @@ def effective_initial_strengths(w1, w2, u, v, *, project=True):
     ``project`` the u0 of mode a is |c_a|^2 after Gram-Schmidt against stronger modes' c.
     Modes must be ordered by decreasing s.
     """
+    w1, w2, u, v = (finite_matrix(name, m) for name, m in
+                    (("w1", w1), ("w2", w2), ("u", u), ("v", v)))
+    if w1.shape[1] != v.shape[0] or w2.shape[0] != u.shape[0] or w1.shape[0] != w2.shape[1] \
+            or u.shape[1] != v.shape[1]:
+        raise ValueError(f"w1 (H, N_in), w2 (N_out, H), u (N_out, modes), v (N_in, modes) must "
+                         f"agree, got {w1.shape}, {w2.shape}, {u.shape}, {v.shape}")
     c = 0.5 * (w1 @ v + w2.T @ u)
     if not project:
         return np.sum(c**2, axis=0)
@@ -358,6 +410,12 @@ def check_random_init_learning_time(closed_form, *, singular_values, n_in, n_out
 
 def steps_to_loss(losses, steps, criterion):
     """First recorded step at which each member's loss is <= criterion (inf if never)."""
+    losses = finite_matrix("losses", losses)
+    steps = finite_matrix("steps", steps, ndim=1)
+    criterion = scalar("criterion", non_negative("criterion", criterion))
+    if losses.shape[1] != steps.size:
+        raise ValueError(f"losses (members, R) and steps (R,) must agree, got {losses.shape}, "
+                         f"{steps.shape}")
     hit = losses <= criterion
     return np.where(hit.any(axis=1), steps[np.argmax(hit, axis=1)], np.inf)
 
@@ -400,20 +458,40 @@ def theory_steps_to_loss(s, u0, depth, learning_rate, criterion, *, deep_mode_st
     """GD steps until 1/2 sum_a (s_a - u_a(t))^2 <= criterion from a decoupled start at u0.
 
     Every mode moves monotonically towards s_a, so the loss falls monotonically and the
-    crossing time is found by bisection.
+    crossing time is found by bisection. ``criterion`` must exceed 1e-12 of the initial loss
+    (the bracket doubles at most 1100 times).
     """
     strength = deep_mode_strength or theory.deep_mode_strength
+    s = positive("s", s)
+    learning_rate = scalar("learning_rate", positive("learning_rate", learning_rate))
+    criterion = scalar("criterion", positive("criterion", criterion))
 
     def loss(t):
-        return 0.5 * float(np.sum((s - strength(t, s, u0, depth)) ** 2))
+        with np.errstate(over="ignore"):
+            return 0.5 * float(np.sum((s - strength(t, s, u0, depth)) ** 2))
+
+    initial = loss(0.0)
+    if not np.isfinite(initial):
+        raise ValueError(f"s and u0 must keep the loss below 1.8e308, got s={s!r}, u0={u0!r}")
+    if criterion < 1e-12 * initial:
+        raise ValueError(f"criterion must be in [1e-12 x initial loss, inf) = [{1e-12 * initial:.3g},"
+                         f" inf), got {criterion!r}")
 
     low, high = 0.0, 1.0
-    while loss(high) > criterion:
+    for _ in range(1100):  # 2^1024 overflows: the time is then beyond float64
+        if loss(high) <= criterion:
+            break
         low, high = high, 2 * high
+    else:
+        raise ValueError(f"the loss does not reach criterion={criterion!r} by t = {high:.3g}")
     for _ in range(60):
         mid = 0.5 * (low + high)
         low, high = (mid, high) if loss(mid) > criterion else (low, mid)
-    return float(np.ceil(high / learning_rate))
+    with np.errstate(over="ignore"):
+        steps = float(np.ceil(high / learning_rate))
+    if not np.isfinite(steps):
+        raise ValueError(f"the step count overflows for learning_rate={learning_rate!r}")
+    return steps
 
 
 def engine_progress(items, description):
@@ -485,6 +563,7 @@ def check_depth_independent_learning(closed_form, *, singular_values, width, dep
 
 def hierarchy_target(levels):
     """Sigma_yx of the tree task with whitened (one-hot, scaled) inputs: features / sqrt(P)."""
+    levels = integer_at_least("levels", levels, 1, 10)
     return hierarchy_features(levels) / np.sqrt(2.0**levels)
 
 
@@ -550,19 +629,33 @@ def lambda_balanced_init(n_in, hidden, n_out, lam, scale, *, seed=0):
     (needs n_out >= hidden); lam < 0: W2 Gaussian, W1 = (W2^T W2 - lam I)^{1/2} R^T
     (needs n_in >= hidden).
     """
-    rng = np.random.default_rng(seed)
+    n_in, hidden, n_out = (integer_at_least(name, n, 1, MAX_WIDTH) for name, n in
+                           (("n_in", n_in), ("hidden", hidden), ("n_out", n_out)))
+    lam = scalar("lam", finite_matrix("lam", lam, ndim=0))
+    scale = scalar("scale", non_negative("scale", scale))
+    if (lam > 0 and n_out < hidden) or (lam < 0 and n_in < hidden):
+        raise ValueError(f"lam > 0 needs n_out >= hidden, lam < 0 needs n_in >= hidden; got "
+                         f"lam={lam}, n_in={n_in}, hidden={hidden}, n_out={n_out}")
+    rng = np.random.default_rng(valid_seed("seed", seed))
 
     def sqrt_psd(m):
+        """m^{1/2} of a PSD Gram matrix: eigenvalues clipped at 0 (computed ones can be
+        negative by round-off, |w| <= ~n eps ||m||); refuses a non-finite m."""
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"scale={scale!r} and lam={lam!r} must keep W W^T below 1.8e308")
         w, q = np.linalg.eigh(m)
         return (q * np.sqrt(np.maximum(w, 0))) @ q.T
 
-    if lam >= 0:
-        w1 = scale * rng.standard_normal((hidden, n_in))
-        r = np.linalg.qr(rng.standard_normal((n_out, hidden)))[0]
-        return w1, r @ sqrt_psd(w1 @ w1.T + lam * np.eye(hidden))
-    w2 = scale * rng.standard_normal((n_out, hidden))
-    r = np.linalg.qr(rng.standard_normal((n_in, hidden)))[0]
-    return sqrt_psd(w2.T @ w2 - lam * np.eye(hidden)) @ r.T, w2
+    with np.errstate(over="ignore", invalid="ignore"):
+        if lam >= 0:
+            w1 = scale * rng.standard_normal((hidden, n_in))
+            r = np.linalg.qr(rng.standard_normal((n_out, hidden)))[0]
+            w1, w2 = w1, r @ sqrt_psd(w1 @ w1.T + lam * np.eye(hidden))
+        else:
+            w2 = scale * rng.standard_normal((n_out, hidden))
+            r = np.linalg.qr(rng.standard_normal((n_in, hidden)))[0]
+            w1, w2 = sqrt_psd(w2.T @ w2 - lam * np.eye(hidden)) @ r.T, w2
+    return w1, w2
 
 
 @cached

@@ -33,9 +33,15 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import sims  # noqa: F401  (configures float64 and the CPU devices before any computation)
+from theory._validate import as_finite, integer_at_least, one_of, positive, scalar
+from theory._validate import seed as valid_seed
 
 OPTIMIZERS = ("gd", "adam")
 ADAM_DEFAULTS = dict(b1=0.9, b2=0.999, eps=1e-8)
+# Work bounds: recorded points and ensemble members are held in memory, epochs run.
+MAX_RECORDS = 10**6
+MAX_MEMBERS = 10**6
+MAX_EPOCHS = 10**9
 
 
 class DivergenceError(FloatingPointError):
@@ -94,19 +100,17 @@ class TrainResult:
 def record_schedule(epochs: int, *, every: int | None = None, log_points: int | None = None):
     """Epochs at which to record: 0, then every ``every`` epochs or ``log_points`` log-spaced.
 
-    Always includes 0 and ``epochs``; returns a sorted array of unique ints.
+    Always includes 0 and ``epochs``; returns a sorted array of unique ints. At most
+    MAX_RECORDS = 10^6 points (epochs <= 10^9).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    epochs = integer_at_least("epochs", epochs, 1, MAX_EPOCHS)
     if (every is None) == (log_points is None):
         raise ValueError("give exactly one of every (>= 1) or log_points (>= 2)")
     if every is not None:
-        if every < 1:
-            raise ValueError(f"every must be >= 1, got {every}")
+        every = integer_at_least("every", every, max(1, -(-epochs // MAX_RECORDS)))
         points = np.arange(0, epochs + 1, every)
     else:
-        if log_points < 2:
-            raise ValueError(f"log_points must be >= 2, got {log_points}")
+        log_points = integer_at_least("log_points", log_points, 2, MAX_RECORDS)
         points = np.unique(np.round(np.logspace(0, np.log10(epochs), log_points - 1)))
         points = np.concatenate([[0], points])
     return np.unique(np.concatenate([points, [epochs]]).astype(np.int64))
@@ -116,11 +120,18 @@ def ensemble(seeds: Sequence[int], **hyper: Sequence[float] | float) -> pd.DataF
     """The Cartesian product of seeds and hyper-parameter values: one row per member.
 
     ``ensemble([0, 1], learning_rate=[1e-2, 5e-3])`` has four rows with columns ``seed`` and
-    ``learning_rate``. Pass the result's columns to :func:`train` as ``hyper``.
+    ``learning_rate``. Pass the result's columns to :func:`train` as ``hyper``. Seeds are
+    integers in [0, 2^32), hyper-parameters finite numbers; at most 10^6 members.
     """
-    columns = {"seed": np.asarray(seeds, dtype=np.int64)}
+    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
+        raise ValueError(f"seeds must be a sequence of integers in [0, 2^32), got {seeds!r}")
+    columns = {"seed": np.array([valid_seed("seeds", s) for s in seeds], dtype=np.int64)}
     for name, values in hyper.items():
-        columns[name] = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        columns[name] = np.atleast_1d(as_finite(name, values)).ravel()
+    if any(column.size == 0 for column in columns.values()):
+        raise ValueError("seeds and every hyper-parameter need at least one value")
+    if np.prod([float(column.size) for column in columns.values()]) > MAX_MEMBERS:
+        raise ValueError(f"the ensemble must have at most {MAX_MEMBERS} members")
     index = pd.MultiIndex.from_product(list(columns.values()), names=list(columns))
     return index.to_frame(index=False)
 
@@ -164,14 +175,22 @@ def train(
         on_divergence: ``"raise"`` a :class:`DivergenceError`, or ``"flag"`` the members in
             ``TrainResult.diverged`` (their records turn NaN from the first bad record).
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if on_divergence not in ("raise", "flag"):
-        raise ValueError(f"on_divergence must be 'raise' or 'flag', got {on_divergence!r}")
+    one_of("optimizer", optimizer, OPTIMIZERS)
+    one_of("on_divergence", on_divergence, ("raise", "flag"))
+    if not isinstance(members, pd.DataFrame) or len(members) == 0:
+        raise ValueError("members must be a non-empty DataFrame (see ensemble)")
     if "seed" not in members or "learning_rate" not in members:
         raise ValueError("members must have columns 'seed' and 'learning_rate'")
-    if not np.all(members["learning_rate"] > 0):
-        raise ValueError("learning_rate must be in (0, inf)")
+    for name in members.columns:
+        if name != "seed":
+            as_finite(f"members[{name!r}]", members[name].to_numpy())
+    positive("learning_rate", members["learning_rate"].to_numpy())
+    for value in members["seed"]:
+        valid_seed("seed", value)
+    epochs = integer_at_least("epochs", epochs, 1, MAX_EPOCHS)
+    max_loss = scalar("max_loss", positive("max_loss", max_loss))
+    if batch_size is not None:
+        batch_size = integer_at_least("batch_size", batch_size, 1)
     n_members = len(members)
     for leaf in jax.tree_util.tree_leaves(params):
         if leaf.shape[:1] != (n_members,):

@@ -12,9 +12,14 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
+from theory._validate import finite_matrix, integer_at_least, positive
+
 
 def product(weights):
     """W_D ... W_1 for weights (W_1, ..., W_D)."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, (tuple, list)) \
+            or not weights:
+        raise ValueError(f"weights must be a non-empty tuple of matrices, got {weights!r}")
     return functools.reduce(lambda acc, w: w @ acc, weights[1:], weights[0])
 
 
@@ -36,7 +41,18 @@ def decoupled_init(u, v, u0, widths, *, rng):
     random orthonormal (Saxe et al. 2014's decoupled start). ``widths`` = (N_in, hidden...,
     N_out); u (N_out, modes), v (N_in, modes), u0 (modes,).
     """
-    u0 = np.asarray(u0, dtype=np.float64)
+    u0 = positive("u0", u0)
+    u, v = finite_matrix("u", u), finite_matrix("v", v)
+    if isinstance(widths, (str, bytes)) or not np.iterable(widths) or len(widths) < 2:
+        raise ValueError(f"widths must be a sequence of >= 2 layer sizes, got {widths!r}")
+    widths = [integer_at_least("widths", n, 1, 4096) for n in widths]
+    if u0.ndim != 1 or u.shape != (widths[-1], u0.size) or v.shape != (widths[0], u0.size) \
+            or min(widths) < u0.size:
+        raise ValueError(f"u (N_out, modes), v (N_in, modes), u0 (modes,) and widths (every "
+                         f"width >= modes) must agree, got {u.shape}, {v.shape}, {u0.shape}, "
+                         f"{widths}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
     depth = len(widths) - 1
     bases = [v]
     for width in widths[1:-1]:
@@ -51,7 +67,9 @@ def hierarchy_features(levels):
 
     P = 2^L items are the leaves; shape (2^{L+1} - 1, 2^L), rows ordered root first, level by
     level (Saxe, McClelland & Ganguli 2019, arXiv:1810.10531; Kleinman et al. 2024 use L = 3).
+    ``levels``: an integer in [0, 10] (the matrix has ~2^{2L+1} entries).
     """
+    levels = integer_at_least("levels", levels, 0, 10)
     items = 2**levels
     return np.concatenate(
         [np.kron(np.eye(2**k), np.ones((1, items // 2**k))) for k in range(levels + 1)], axis=0

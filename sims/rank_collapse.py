@@ -28,6 +28,7 @@ from sims import engine
 from sims.cache import cached
 from sims.linear_networks import observe_product, product, squared_loss
 from sims.registry import Outcome, claim, first_order_outcome, part
+from theory._validate import finite_matrix, integer_at_least, non_negative, one_of
 
 # A measured residual below this multiple of the matrix norm is rounding noise.
 ROUNDING_FLOOR = 1e-12
@@ -50,21 +51,36 @@ def single_blas_thread(function):
 
 def z_threshold(count: int) -> float:
     """Two-sided Bonferroni z threshold for ``count`` estimates at FAMILY_ALPHA (>= 4)."""
+    count = integer_at_least("count", count, 1)
     return max(4.0, float(norm.isf(FAMILY_ALPHA / (2 * count))))
 
 
 def composite_norm(matrix) -> float:
-    """Dong et al.'s ||M||_{1,inf} = sqrt(||M||_1 ||M||_inf) (max column sum, max row sum)."""
-    absolute = np.abs(matrix)
-    return float(np.sqrt(absolute.sum(axis=-2).max() * absolute.sum(axis=-1).max()))
+    """Dong et al.'s ||M||_{1,inf} = sqrt(||M||_1 ||M||_inf) (max column sum, max row sum).
+
+    Computed as sqrt(||M||_1) sqrt(||M||_inf), which cannot overflow for finite entries.
+    """
+    absolute = np.abs(finite_matrix("matrix", matrix, ndim=max(np.ndim(matrix), 2)))
+    with np.errstate(over="ignore"):
+        norm = np.sqrt(absolute.sum(axis=-2).max()) * np.sqrt(absolute.sum(axis=-1).max())
+    if not np.isfinite(norm):
+        raise ValueError("matrix entries must stay below ~1e300 (the norm overflows)")
+    return float(norm)
 
 
 def effective_rank(singular_values) -> np.ndarray:
-    """Roy & Vetterli (2007) effective rank exp(H(p)), p = sigma / sum(sigma), last axis."""
-    s = np.asarray(singular_values, dtype=np.float64)
-    p = s / s.sum(axis=-1, keepdims=True)
+    """Roy & Vetterli (2007) effective rank exp(H(p)), p = sigma / sum(sigma), last axis.
+
+    Singular values are >= 0 with a positive sum per row. H is clipped to [0, ln n]: the
+    unclipped value is within ~n eps of it, so the rank lies in [1, n] exactly.
+    """
+    s = non_negative("singular_values", singular_values)
+    if s.ndim < 1 or s.shape[-1] < 1 or np.any(s.max(axis=-1) <= 0):
+        raise ValueError("singular_values must have a non-empty last axis with a positive value")
+    p = (s / s.max(axis=-1, keepdims=True)) / (s / s.max(axis=-1, keepdims=True)).sum(
+        axis=-1, keepdims=True)  # scaled by the max first: the sum cannot overflow
     entropy = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
-    return np.exp(entropy)
+    return np.exp(np.clip(entropy, 0.0, np.log(s.shape[-1])))
 
 
 def _softmax(scores):
@@ -87,12 +103,20 @@ def attention_gamma(x, w_qk) -> tuple[float, float]:
     sqrt(T max_j p_j) (e^{2 eps} - 1) ||W_V||_{1,inf} ||R||_{1,inf}, which is the bound with
         gamma = sqrt(T max_j p_j) (e^{2 eps} - 1) / (4 eps).
     """
+    x, w_qk = finite_matrix("x", x), finite_matrix("w_qk", w_qk)
+    if w_qk.shape != (x.shape[1], x.shape[1]):
+        raise ValueError(f"w_qk must be (d, d) for x of shape (T, d), got {w_qk.shape} and "
+                         f"{x.shape}")
     tokens, d_qk = x.shape[0], w_qk.shape[0]
     mean = x.mean(axis=0)
     centred = x - mean[None, :]
     p = _softmax(mean @ w_qk @ centred.T / np.sqrt(d_qk))
     eps = np.abs(w_qk).sum(axis=0).max() * composite_norm(centred) ** 2 / np.sqrt(d_qk)
-    growth = np.expm1(2 * eps) / (2 * eps) if eps > 0 else 1.0
+    with np.errstate(over="ignore"):
+        growth = np.expm1(2 * eps) / (2 * eps) if eps > 0 else 1.0
+    if not np.isfinite(growth * p.max()):
+        raise ValueError(f"x and w_qk give eps = {eps:.3g}; gamma overflows (eps must be "
+                         f"below ~350)")
     return float(np.sqrt(tokens * p.max()) * growth / 2), float(eps)
 
 
@@ -144,13 +168,23 @@ def _wrong_attention_exponent(exponent):
 
 
 def fit_slope(x, y) -> tuple[float, float]:
-    """Least-squares slope of y on x (with intercept) and its standard error."""
-    x, y = np.asarray(x), np.asarray(y)
+    """Least-squares slope of y on x (with intercept) and its standard error.
+
+    Needs at least 3 points and two distinct x values.
+    """
+    x, y = finite_matrix("x", x, ndim=1), finite_matrix("y", y, ndim=1)
+    if x.size != y.size or x.size < 3 or np.ptp(x) == 0:
+        raise ValueError(f"x and y must be 1-d of one length >= 3 with distinct x values, got "
+                         f"{x.shape}, {y.shape}")
     design = np.stack([np.ones_like(x), x], axis=1)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
     sigma2 = resid @ resid / (x.size - 2)
-    return float(coef[1]), float(np.sqrt(sigma2 / np.sum((x - x.mean()) ** 2)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        slope, error = float(coef[1]), float(np.sqrt(sigma2 / np.sum((x - x.mean()) ** 2)))
+    if not (np.isfinite(slope) and np.isfinite(error)):
+        raise ValueError("x and y must have entries below ~1e150 (the fit overflows)")
+    return slope, error
 
 
 @claim(
@@ -241,8 +275,19 @@ def simulate_skip_attention(*, tokens, width, depth, alphas, seeds):
 
 
 def predicted_token_ratio(growth, centred_sq, mean_sq, tokens):
-    """||x - 1 mean^T||_F / ||x||_F once the mean's squared norm has grown by ``growth``."""
-    return np.sqrt(centred_sq / (centred_sq + tokens * mean_sq * growth))
+    """||x - 1 mean^T||_F / ||x||_F once the mean's squared norm has grown by ``growth``.
+
+    A ratio in [0, 1]; ``centred_sq + tokens mean_sq growth`` must be positive.
+    """
+    growth, centred_sq, mean_sq = (non_negative(name, value) for name, value in
+                                   (("growth", growth), ("centred_sq", centred_sq),
+                                    ("mean_sq", mean_sq)))
+    tokens = integer_at_least("tokens", tokens, 1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.sqrt(centred_sq / (centred_sq + tokens * mean_sq * growth))
+    if not np.all(np.isfinite(ratio)):
+        raise ValueError("centred_sq + tokens mean_sq growth must be in (0, 1.8e308)")
+    return ratio
 
 
 def _wrong_skip_power(alpha, depth):
@@ -502,6 +547,9 @@ def jacobian_variance_width_bias(depth, n, kind):
     size ~8L/n (fitted: -15.5 L^3/n^2 and -1.5 L^3/n^2), so it is a valid correction for
     8L/n <= 1/4 only.
     """
+    depth = integer_at_least("depth", depth, 0, 10**6)
+    n = integer_at_least("n", n, 1)
+    one_of("kind", kind, ("gaussian", "orthogonal"))
     if kind == "gaussian":
         return 2 * depth * (depth + 1) / n
     return depth * (depth + 3) / (2 * n)
@@ -564,7 +612,9 @@ def simulate_relu_correlation(*, n, depth, seeds, c0):
     Critical ReLU net of width n: h = W x with W iid N(0, 2/n), x' = relu(h). For the two
     inputs the pair (W x_a, W x_b) has iid rows N(0, (2/n) G) with G the 2 x 2 Gram matrix of
     (x_a, x_b), exactly; the rows are drawn from that law (the same network law as drawing W,
-    at O(n) instead of O(n^2) per layer).
+    at O(n) instead of O(n^2) per layer). Post-activations are >= 0, so each cosine is in
+    [0, 1] and is clipped there (the unclipped value is within ~2 eps of it when the two
+    inputs' activations nearly coincide).
     """
     cosines = np.zeros((seeds, depth))
     for seed in range(seeds):
@@ -574,7 +624,8 @@ def simulate_relu_correlation(*, n, depth, seeds, c0):
             h = rng.standard_normal((n, 2)) @ np.linalg.cholesky(2.0 / n * gram).T
             x = np.maximum(h, 0.0)
             gram = x.T @ x
-            cosines[seed, layer] = gram[0, 1] / np.sqrt(gram[0, 0] * gram[1, 1])
+            cosines[seed, layer] = np.clip(gram[0, 1] / np.sqrt(gram[0, 0] * gram[1, 1]),
+                                           0.0, 1.0)
     return cosines
 
 
@@ -630,6 +681,14 @@ def check_relu_correlation(closed_form, *, n, depth, seeds, c0):
 def balanced_init(singular_values, size, depth, rng):
     """Factors W_j = V_{j+1} diag(s^{1/N}) V_j^T with random orthogonal V: balanced, product
     V_{N+1} diag(s) V_1^T."""
+    size = integer_at_least("size", size, 1, 4096)
+    depth = integer_at_least("depth", depth, 1, 1000)
+    singular_values = non_negative("singular_values", singular_values)
+    if singular_values.shape not in ((), (size,)):
+        raise ValueError(f"singular_values must be a scalar or have shape ({size},), got "
+                         f"{singular_values.shape}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
     bases = [np.linalg.qr(rng.standard_normal((size, size)))[0] for _ in range(depth + 1)]
     scale = np.asarray(singular_values, dtype=np.float64) ** (1.0 / depth)
     return tuple((bases[j + 1] * scale) @ bases[j].T for j in range(depth))

@@ -97,3 +97,16 @@ def test_same_seed_same_bytes():
                                             depth=3, learning_rate=1e-2, t_max=3.0, hidden=4)
             for _ in range(2)]
     assert runs[0]["u"].tobytes() == runs[1]["u"].tobytes()
+
+
+def test_divergence_above_the_bound_names_only_the_members_that_diverged():
+    """Above the bound, a start of 0.5 oscillates (finite loss) while a start of 20 blows up:
+    the error lists member 1 only (it listed every member)."""
+    target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
+    u, s, v = sim.svd(target)
+    inits = [sim.decoupled_init(u, v, np.full(3, a), (5, 5, 5), rng=np.random.default_rng(0))
+             for a in (0.5, 20.0)]
+    lr = 1.05 * float(dl.stable_learning_rate(3.0, 2))
+    with pytest.raises(engine.DivergenceError, match="1 of 2 members failed") as info:
+        sim.run_products(sim.stack(inits), target, learning_rate=lr, t_max=500 * lr)
+    assert info.value.members["seed"].tolist() == [1]

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
 from sims import engine
@@ -142,6 +143,21 @@ def test_float32_parameters_train_in_float64():
 
 @pytest.mark.parametrize("seed", [-1, 2**32])
 def test_seeds_outside_uint32_are_refused(seed):
-    with pytest.raises(ValueError, match="seeds must be integers in"):
+    with pytest.raises(ValueError, match=r"seeds must be an integer in \[0, 4294967295\]"):
+        engine.ensemble([seed], learning_rate=0.1)
+    members = pd.DataFrame({"seed": [seed], "learning_rate": [0.1]})
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 4294967295\]"):
         engine.train(lambda w, batch, hyper: (w**2).sum(), np.zeros((1, 2)), (np.zeros((4, 1)),),
-                     members=engine.ensemble([seed], learning_rate=0.1), epochs=1)
+                     members=members, epochs=1)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(epochs=0), dict(epochs=True), dict(epochs="3"), dict(epochs=2.5),
+    dict(optimizer=["gd"]), dict(max_loss=float("nan")), dict(batch_size=0),
+    dict(members=pd.DataFrame({"seed": [0], "learning_rate": [float("inf")]})),
+])
+def test_train_refuses_bad_arguments(bad):
+    arguments = dict(members=engine.ensemble([0], learning_rate=0.1), epochs=1)
+    with pytest.raises(ValueError, match=next(iter(bad)).replace("members", "learning_rate")):
+        engine.train(lambda w, batch, hyper: (w**2).sum(), np.zeros((1, 2)), (np.zeros((4, 1)),),
+                     **{**arguments, **bad})

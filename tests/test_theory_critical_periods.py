@@ -191,3 +191,22 @@ def test_closing_time_refuses_a_start_that_takes_no_damage(depth):
     """k0 >= sigma/2: the deprived pathway holds its half from the start (this used to hang)."""
     with pytest.raises(ValueError, match="k0 must be in"):
         cp.closing_time(1.0, depth, 0.6, 1.0)
+
+
+@pytest.mark.parametrize("k0", [1e-8, 1e-20, 1e-100, 1e-300])
+def test_final_share_keeps_relative_accuracy_for_tiny_k0(k0):
+    """The flow is integrated in ln p: with p itself, atol hid p < 1e-13 and the share from
+    k0 = 1e-100 after a deficit of 30 came out 2000x too large."""
+    for duration in (1.0, 30.0, 400.0):
+        assert cp.final_share(1.0, 2, k0, 0.0, duration) == pytest.approx(
+            cp.depth2_final_share(1.0, k0, duration), rel=1e-12)
+
+
+def test_long_windows_cost_no_more_than_short_ones():
+    """The flow stops once K_a + K_b = sigma (was 3.4 s for a deficit of length 1e5)."""
+    import time
+
+    start = time.perf_counter()
+    assert cp.final_share(1.0, 3, 0.01, 0.0, 1e5) == pytest.approx(0.01, rel=1e-12)
+    assert cp.final_share(1.0, 3, 0.01, 1e5, 1e5 + 1.0) == pytest.approx(0.5, abs=1e-12)
+    assert time.perf_counter() - start < 1.0

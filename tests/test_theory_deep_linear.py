@@ -144,3 +144,34 @@ def test_lambda_balanced_rejects_unbalanced_start():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()
+
+
+def test_mode_strength_from_subnormal_start():
+    """s/u0 overflows for a subnormal u0: eq. 12 is evaluated in logs there (was NaN / 0)."""
+    assert dl.mode_strength(200.0, 2.0, 1e-310) == 2.0
+    assert dl.mode_strength(0.0, 2.0, 1e-320) == 1e-320
+    assert dl.mode_strength(1.0, 2.0, 1e-310) == pytest.approx(1e-310 * np.exp(4.0), rel=1e-3)
+    assert dl.mode_strength(0.0, 1e-300, 1e300) == pytest.approx(1e300, rel=1e-13)
+    # the learning time from a subnormal start: ln(s/u0) / (2s) to the rounding of u0
+    assert dl.learning_time(2.0, 1e-310, 1.0) == pytest.approx((np.log(2.0) - np.log(1e-310)) / 4.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["3", True, 3.5, 1e30, [3, 4]])
+def test_depth_must_be_an_integer(bad):
+    with pytest.raises(ValueError, match="^depth must be an integer in"):
+        dl.deep_mode_strength(1.0, 2.0, 0.1, bad)
+
+
+def test_lambda_balanced_product_bounded_work_at_large_t():
+    """Steps of |f| h = 256 in the QR form: t = 1e6 (1e6 time constants) costs ~4e3 steps
+    and agrees with t = 1e2 (converged); absurd t is refused instead of marching."""
+    from sims.deep_linear import lambda_balanced_init
+
+    w1, w2 = lambda_balanced_init(3, 2, 4, 0.3, 0.5, seed=0)
+    target = np.random.default_rng(1).standard_normal((4, 3))
+    late = dl.lambda_balanced_product([1e2, 1e6], w1, w2, target)
+    np.testing.assert_allclose(late[1], late[0], rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="^t must be in"):
+        dl.lambda_balanced_product(1e12, w1, w2, target)
+    with pytest.raises(ValueError, match="^w1 must be a 2-d array"):
+        dl.lambda_balanced_product(1.0, w1[0], w2, target)

@@ -29,7 +29,15 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from theory._validate import as_finite, integer_at_least, non_negative, positive
+from theory._validate import (
+    as_finite,
+    finite_matrix,
+    finite_result,
+    integer_at_least,
+    non_negative,
+    positive,
+    scalar,
+)
 
 __all__ = [
     "pathway_strengths",
@@ -41,20 +49,27 @@ __all__ = [
 ]
 
 _RTOL = 1e-13
+# The flow stops where |Omega| <= _SETTLED sigma: every later change of K_a, K_b has the
+# sign of Omega and adds up to at most |Omega| (Omega -> 0 monotonically), so the state is
+# final to 1e-14 sigma, below the integrator's 1e-11 accuracy. Without this stop, DOP853's
+# stability limit made the work grow with the window (3.4 s for a deficit of 1e5).
+_SETTLED = 1e-14
+# Depth bound: p^{D-1} makes the flow stiffer with D; D <= 100 keeps every call < 1 s.
+MAX_DEPTH = 100
 
 
 def _check_feature(sigma, depth, k0):
-    sigma = float(positive("sigma", sigma))
-    depth = integer_at_least("depth", depth, 1)
-    k0 = float(positive("k0", k0))
+    sigma = scalar("sigma", positive("sigma", sigma))
+    depth = integer_at_least("depth", depth, 1, MAX_DEPTH)
+    k0 = scalar("k0", positive("k0", k0))
     if k0 >= sigma:
         raise ValueError(f"k0 must be in (0, sigma) = (0, {sigma}), got {k0!r}")
     return sigma, depth, k0
 
 
 def _check_window(deficit_start, deficit_end):
-    start = float(non_negative("deficit_start", deficit_start))
-    end = float(as_finite("deficit_end", deficit_end))
+    start = scalar("deficit_start", non_negative("deficit_start", deficit_start))
+    end = scalar("deficit_end", finite_matrix("deficit_end", deficit_end, ndim=0))
     if end < start:
         raise ValueError(f"deficit_end must be in [deficit_start, inf) = [{start}, inf), "
                          f"got {end!r}")
@@ -66,23 +81,46 @@ def _segments(start, end):
     return [(0.0, start, 1.0), (start, end, 0.0), (end, np.inf, 1.0)]
 
 
-def _flow(p, t0, t1, gate, sigma, depth, times=()):
-    """Layer strengths (p_a, p_b) at t1 and at ``times`` (strictly rising, in [t0, t1])."""
+def _flow(v, t0, t1, gate, sigma, depth, times=()):
+    """Log layer strengths v = (ln p_a, ln p_b) at t1 and at ``times`` (rising, in [t0, t1]).
+
+    Integrated in logs, dv/dt = p^{D-2} Omega: the tolerances then bound the relative error
+    of p however small k0 is (in p itself, atol hid the growth of p < 1e-13 and a final share
+    from k0 = 1e-100 came out 2000x too large). Stops once |Omega| <= _SETTLED sigma.
+    """
     times = np.asarray(times, dtype=np.float64)
 
-    def rhs(_, q):
-        omega = sigma - q[0] ** depth - q[1] ** depth
-        return [q[0] ** (depth - 1) * omega, gate * q[1] ** (depth - 1) * omega]
+    def omega(w):
+        return sigma - np.exp(depth * w[0]) - np.exp(depth * w[1])
 
-    if t1 <= t0:
-        return p, np.repeat(p[:, None], times.size, axis=1)
+    def rhs(_, w):
+        rate = omega(w) * np.exp((depth - 2) * np.asarray(w))
+        return [rate[0], gate * rate[1]]
+
+    def settled(_, w):
+        return abs(omega(w)) - _SETTLED * sigma
+
+    settled.terminal = True
+    if t1 <= t0 or settled(t0, v) <= 0:
+        return v, np.repeat(v[:, None], times.size, axis=1)
     with_end = times.size == 0 or times[-1] < t1
-    solution = solve_ivp(rhs, (t0, t1), p, method="DOP853", rtol=_RTOL,
-                         atol=_RTOL * sigma ** (1.0 / depth),
-                         t_eval=np.append(times, t1) if with_end else times)
-    if not solution.success:  # pragma: no cover - DOP853 only fails on a non-finite rhs
-        raise RuntimeError(solution.message)
-    return solution.y[:, -1], solution.y[:, : times.size]
+    with np.errstate(over="ignore", invalid="ignore"):
+        solution = solve_ivp(rhs, (t0, t1), v, method="DOP853", rtol=_RTOL, atol=_RTOL,
+                             t_eval=np.append(times, t1) if with_end else times,
+                             events=settled)
+    if not solution.success:
+        # The escape from a tiny start takes ~ 1 / ((D-2) sigma k0^{1-2/D}); beyond ~1e16
+        # times the O(1) rise, float64 time cannot resolve the rise (k0 = 1e-300, D = 4).
+        raise ValueError(
+            f"k0 must be larger for depth {depth}: the flow from k0 = {np.exp(depth * v[0]):.3g}"
+            f" cannot be resolved in float64 time ({solution.message})")
+    # (an event before the first t_eval point leaves solution.y an empty list)
+    y = np.asarray(solution.y, dtype=np.float64).reshape(2, -1)
+    final = solution.y_events[0][-1] if solution.status == 1 else y[:, -1]
+    values = np.repeat(final[:, None], times.size, axis=1)
+    reached = min(y.shape[1], times.size)
+    values[:, :reached] = y[:, :reached]
+    return final, values
 
 
 def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
@@ -91,14 +129,15 @@ def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
     Kleinman, Achille & Soatto 2024 (arXiv:2308.12221), eq. for the pathway singular values:
     ``dK_p/dt = g_p(t) D K_p^{2-2/D} (sigma - K_a - K_b)`` from ``K_a(0) = K_b(0) = k0`` with
     pathway b blocked (g_b = 0) for ``deficit_start <= t < deficit_end``. Solved piecewise in
-    the layer strengths ``p = K^{1/D}`` with an 8th-order Runge-Kutta integrator at relative
+    the log layer strengths ``ln p = ln K / D`` with an 8th-order Runge-Kutta integrator at
     tolerance 1e-13 (about 1e-11 relative accuracy; exact closed forms exist for D = 1, 2 and
-    the tests compare with them).
+    the tests compare with them), stopped once K_a + K_b = sigma to 1e-14 sigma (the state
+    is then final), so that the work does not grow with t or the window.
 
     Args:
         t: times >= 0 (any shape), in units where ``t = learning_rate * step``.
         sigma: the feature's singular value in Sigma_yx (> 0).
-        depth: number of weight matrices per pathway D (integer >= 1).
+        depth: number of weight matrices per pathway D (integer in [1, 100]).
         k0: initial singular value of each pathway, in (0, sigma).
         deficit_start, deficit_end: the deficit window, 0 <= start <= end (finite).
 
@@ -114,33 +153,55 @@ def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
     sigma, depth, k0 = _check_feature(sigma, depth, k0)
     start, end = _check_window(deficit_start, deficit_end)
     flat = t.ravel()
-    p_out = np.empty((2, flat.size))
-    p = np.full(2, k0 ** (1.0 / depth))
+    v_out = np.empty((2, flat.size))
+    v = np.full(2, np.log(k0) / depth)
     for t0, t1, gate in _segments(start, end):
         inside = (flat >= t0) & (flat < t1)
         times, where = np.unique(flat[inside], return_inverse=True)
         if t1 == np.inf:
             t1 = max(t0, flat.max(initial=t0))
-        p, values = _flow(p, t0, t1, gate, sigma, depth, times)
-        p_out[:, inside] = values[:, where]
-    k = p_out**depth
+        v, values = _flow(v, t0, t1, gate, sigma, depth, times)
+        v_out[:, inside] = values[:, where]
+    k = np.exp(depth * v_out)
     return k[0].reshape(t.shape), k[1].reshape(t.shape)
 
 
-def _share_from_state(p_a, p_b, sigma, depth):
-    """K_b(inf)/sigma after the deficit, from the conserved quantity of the free flow."""
+def _share_from_state(v_a, v_b, sigma, depth):
+    """K_b(inf)/sigma after the deficit, from the conserved quantity of the free flow.
+
+    ``v`` are the log layer strengths ln p. The result is clipped to [0, 1]: it is a share of
+    K_a + K_b = sigma, and the unclipped value is within 1e-15 of that range.
+    """
     if depth == 1:  # K_a - K_b is frozen and K_a + K_b -> sigma
-        return (sigma - (p_a - p_b)) / (2.0 * sigma)
-    if depth == 2:  # K_a / K_b is frozen
-        return 1.0 / (1.0 + (p_a / p_b) ** 2)
-    exponent = 2.0 - depth
-    conserved = p_a**exponent - p_b**exponent
+        share = (sigma - (np.exp(v_a) - np.exp(v_b))) / (2.0 * sigma)
+    elif depth == 2:  # K_a / K_b is frozen
+        share = 1.0 / (1.0 + np.exp(2.0 * (v_a - v_b)))
+    else:
+        share = _conserved_share(v_a, v_b, sigma, depth)
+    return float(np.clip(share, 0.0, 1.0))
 
-    def mismatch(share):  # increasing in share; the root is the final share
-        return ((1.0 - share) * sigma) ** (exponent / depth) - (share * sigma) ** (
-            exponent / depth) - conserved
 
-    return brentq(mismatch, 1e-300, 1.0 - 1e-16, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+def _conserved_share(v_a, v_b, sigma, depth):
+    """Root x of ((1-x) sigma)^{e/D} - (x sigma)^{e/D} = p_a^e - p_b^e, e = 2 - D < 0.
+
+    Every term is scaled by e^{-m}, m the largest log-term on the right, so that p^e (which
+    overflows for a tiny p) is never formed; solved for ln x (x down to 1e-300).
+    """
+    e = 2.0 - depth
+    m = max(e * v_a, e * v_b)
+    right = np.exp(e * v_a - m) - np.exp(e * v_b - m)
+
+    def mismatch(log_share):  # increasing in the share
+        share = np.exp(log_share)
+        return (np.exp(e / depth * np.log1p(-share) + e / depth * np.log(sigma) - m)
+                - np.exp(e / depth * (log_share + np.log(sigma)) - m) - right)
+
+    low, high = np.log(1e-300), np.log1p(-1e-16)
+    if mismatch(low) >= 0:  # the share is below 1e-300
+        return 0.0
+    if mismatch(high) <= 0:
+        return 1.0
+    return np.exp(brentq(mismatch, low, high, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 
 def final_share(sigma, depth, k0, deficit_start, deficit_end):
@@ -166,14 +227,15 @@ def final_share(sigma, depth, k0, deficit_start, deficit_end):
     """
     sigma, depth, k0 = _check_feature(sigma, depth, k0)
     starts, ends = np.broadcast_arrays(non_negative("deficit_start", deficit_start),
-                                       as_finite("deficit_end", deficit_end))
+                                       finite_matrix("deficit_end", deficit_end,
+                                                     ndim=np.ndim(deficit_end)))
     shares = np.empty(starts.shape)
     for index in np.ndindex(starts.shape):
         start, end = _check_window(starts[index], ends[index])
-        p = np.full(2, k0 ** (1.0 / depth))
+        v = np.full(2, np.log(k0) / depth)
         for t0, t1, gate in _segments(start, end)[:2]:
-            p, _ = _flow(p, t0, t1, gate, sigma, depth)
-        shares[index] = _share_from_state(p[0], p[1], sigma, depth)
+            v, _ = _flow(v, t0, t1, gate, sigma, depth)
+        shares[index] = _share_from_state(v[0], v[1], sigma, depth)
     return shares
 
 
@@ -194,7 +256,8 @@ def depth2_final_share(sigma, k0, deficit_duration):
         deficit_duration: T >= 0. All broadcast.
 
     Returns:
-        The share, float64 of the broadcast shape.
+        The share, float64 of the broadcast shape, clipped to [0, 1] (it lies between k0/sigma
+        and 1/2; the unclipped value is within 2 ulp of that range).
 
     Example:
         >>> float(depth2_final_share(2.0, 0.5, 0.0))
@@ -209,7 +272,7 @@ def depth2_final_share(sigma, k0, deficit_duration):
     duration = non_negative("deficit_duration", deficit_duration)
     s = sigma - k0
     decay = (s - k0) * np.exp(-2.0 * s * duration)
-    return (k0 + decay) / (sigma + decay)
+    return np.clip((k0 + decay) / (sigma + decay), 0.0, 1.0)
 
 
 def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
@@ -237,8 +300,8 @@ def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
         3.0
     """
     sigma, depth, k0 = _check_feature(sigma, depth, k0)
-    duration = float(positive("deficit_duration", deficit_duration))
-    level = float(positive("level", level))
+    duration = scalar("deficit_duration", positive("deficit_duration", deficit_duration))
+    level = scalar("level", positive("level", level))
     if level >= 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
 
@@ -285,7 +348,10 @@ def log_ratio_rate(k_a, k_b, sigma, depth):
     sigma = positive("sigma", sigma)
     depth = integer_at_least("depth", depth, 1)
     exponent = 1.0 - 2.0 / depth
-    return depth * (sigma - k_a - k_b) * (k_a**exponent - k_b**exponent)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        rate = depth * (sigma - k_a - k_b) * (k_a**exponent - k_b**exponent)
+    return finite_result("the rate", rate, f"k_a={k_a!r}, k_b={k_b!r}, sigma={sigma!r}, "
+                         f"depth={depth}")
 
 
 def depth1_completion_error(target, init, observed):
@@ -310,10 +376,14 @@ def depth1_completion_error(target, init, observed):
     """
     target = as_finite("target", target)
     init = as_finite("init", init)
-    observed = np.asarray(observed, dtype=bool)
+    observed = np.asarray(observed)
+    if observed.dtype != bool:
+        raise ValueError(f"observed must be a boolean mask, got dtype {observed.dtype}")
     if not (target.shape == init.shape == observed.shape) or target.ndim != 2:
         raise ValueError(f"target, init and observed must be matrices of one shape, got "
                          f"{target.shape}, {init.shape}, {observed.shape}")
     if observed.all():
         raise ValueError("observed must leave at least one entry unobserved")
-    return float(np.mean((target - init)[~observed] ** 2))
+    with np.errstate(over="ignore"):
+        error = float(np.mean((target - init)[~observed] ** 2))
+    return float(finite_result("the mean squared error", error, "these target and init"))

@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import as_finite, integer_at_least, non_negative, positive
+from theory._validate import (
+    finite_matrix,
+    finite_result,
+    integer_at_least,
+    non_negative,
+    positive,
+    scalar,
+)
 
 __all__ = [
     "mode_strength",
@@ -30,6 +37,17 @@ __all__ = [
     "lambda_balanced_product",
 ]
 
+# Largest depth D accepted: the depth-D closed forms cost O(D) per evaluation (D complex
+# roots) and bisection runs 120 of them; D = 1000 takes ~10 ms per point.
+MAX_DEPTH = 1000
+# e^{|f| h} of one Riccati step of lambda_balanced_product stays below e^{256} ~ 1e111, far
+# from overflow; the QR form is exact at this step (measured: 1e-15 against steps of
+# 0.25 / |f|max up to t |f|max = 1e3).
+_STEP_EXPONENT = 256.0
+# lambda_balanced_product marches at most t max|f| / tau / 256 steps: up to 1e7 time
+# constants of the fastest mode (~4e4 steps, ~1 s); later times are refused.
+MAX_TIME_CONSTANTS = 1e7
+
 
 def mode_strength(t, s, u0, *, tau=1.0):
     """Strength u(t) of one input-output mode of a two-layer linear network.
@@ -38,8 +56,12 @@ def mode_strength(t, s, u0, *, tau=1.0):
 
         u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0)
 
-    evaluated as ``s / (1 + (s/u0 - 1) e^{-2st/tau})``, which never overflows and tends to s
-    for large t. Valid for u0 < s (sigmoidal rise) and u0 > s (decay onto s).
+    evaluated as ``s / (e^L + 1 - e^{-x})`` with ``x = 2st/tau`` and ``L = ln(s/u0) - x``,
+    a sum of two non-negative terms (no cancellation, for u0 < s: sigmoidal rise, and u0 > s:
+    decay onto s); where ``e^L`` leaves the normal float64 range (|L| > 700, e.g. u0 = 1e-310
+    or t = 0 with u0/s = 1e-320) it is evaluated in logs, ``ln u = ln s - logaddexp(L,
+    ln(1 - e^{-x}))``, so that a subnormal u0 neither overflows s/u0 (which gave NaN) nor
+    underflows to 0.
 
     Args:
         t: time (>= 0), in units where ``t = learning_rate * step``.
@@ -60,7 +82,12 @@ def mode_strength(t, s, u0, *, tau=1.0):
     s = positive("s", s)
     u0 = positive("u0", u0)
     tau = positive("tau", tau)
-    return s / (1.0 + (s / u0 - 1.0) * np.exp(-2.0 * s * t / tau))
+    with np.errstate(over="ignore", divide="ignore"):
+        x = 2.0 * s * (t / tau)  # may be inf: then u = s exactly
+        log_ratio = np.log(s) - np.log(u0) - x
+        direct = s / (np.exp(np.minimum(log_ratio, 700.0)) - np.expm1(-x))
+        logs = np.log(s) - np.logaddexp(log_ratio, np.log(-np.expm1(-x)))
+    return np.where(np.abs(log_ratio) <= 700.0, direct, np.exp(logs))
 
 
 def learning_time(s, u0, u_final, *, tau=1.0):
@@ -88,12 +115,22 @@ def learning_time(s, u0, u_final, *, tau=1.0):
     u0 = positive("u0", u0)
     u_final = positive("u_final", u_final)
     tau = positive("tau", tau)
-    between = (u_final - u0) * (s - u_final) > 0
-    if not np.all(between):
+    if not np.all(_strictly_between(u0, u_final, s)):
         raise ValueError(
             f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
         )
-    return tau / (2.0 * s) * np.log(u_final * (s - u0) / (u0 * (s - u_final)))
+    # A sum of logs: the ratio itself overflows for a subnormal u0 (u0 = 1e-310).
+    log_ratio = np.log(u_final) + np.log(np.abs(s - u0)) - np.log(u0) - np.log(
+        np.abs(s - u_final))
+    with np.errstate(over="ignore"):
+        time = tau / (2.0 * s) * log_ratio
+    return finite_result("the learning time", time, f"s={s!r}, u0={u0!r}, tau={tau!r}")
+
+
+def _strictly_between(low, value, high):
+    """value strictly between low and high (either order); comparisons, not a product of
+    differences, which overflows for values near 1e300."""
+    return ((low < value) & (value < high)) | ((high < value) & (value < low))
 
 
 def _depth_antiderivative(u, s, depth):
@@ -123,23 +160,28 @@ def deep_learning_time(s, u0, u_final, depth, *, tau=1.0):
     Args:
         s, u0: as in :func:`mode_strength` (u0 != s).
         u_final: strictly between u0 and s.
-        depth: number of weight matrices D (integer >= 1; a scalar).
+        depth: number of weight matrices D (integer in [1, MAX_DEPTH = 1000]; a scalar).
         tau: time constant (> 0).
     """
-    depth = integer_at_least("depth", depth, 1)
+    depth = integer_at_least("depth", depth, 1, MAX_DEPTH)
     if depth == 2:
         return learning_time(s, u0, u_final, tau=tau)
     s, u0, u_final = np.broadcast_arrays(
         positive("s", s), positive("u0", u0), positive("u_final", u_final)
     )
     tau = positive("tau", tau)
-    if not np.all((u_final - u0) * (s - u_final) > 0):
+    if not np.all(_strictly_between(u0, u_final, s)):
         raise ValueError(
             f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
         )
-    if depth == 1:
-        return tau * np.log((s - u0) / (s - u_final))
-    return tau * (_depth_antiderivative(u_final, s, depth) - _depth_antiderivative(u0, s, depth))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if depth == 1:
+            time = tau * (np.log(np.abs(s - u0)) - np.log(np.abs(s - u_final)))
+        else:
+            time = tau * (_depth_antiderivative(u_final, s, depth)
+                          - _depth_antiderivative(u0, s, depth))
+    return finite_result("the learning time", time,
+                         f"s={s!r}, u0={u0!r}, u_final={u_final!r}, depth={depth}, tau={tau!r}")
 
 
 def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
@@ -154,7 +196,7 @@ def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
 
     Args:
         t: time (>= 0); s (> 0); u0 (> 0): broadcast together.
-        depth: number of weight matrices D (integer >= 1; a scalar).
+        depth: number of weight matrices D (integer in [1, MAX_DEPTH = 1000]; a scalar).
         tau: time constant (> 0).
 
     Example:
@@ -163,24 +205,26 @@ def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
         >>> round(float(t), 10)
         1.0
     """
-    depth = integer_at_least("depth", depth, 1)
+    depth = integer_at_least("depth", depth, 1, MAX_DEPTH)
     t, s, u0 = np.broadcast_arrays(non_negative("t", t), positive("s", s), positive("u0", u0))
     tau = positive("tau", tau)
     if depth == 1:
-        return s - (s - u0) * np.exp(-t / tau)
+        with np.errstate(over="ignore"):
+            decay = np.exp(-(t / tau))  # t / tau = inf (tau subnormal) decays fully
+        return s - (s - u0) * decay
     if depth == 2:
         return mode_strength(t, s, u0, tau=tau)
     # Bisection on v = ln u between ln u0 and ln s: t(u) is monotone there, and log-space
     # keeps the relative accuracy of tiny initial strengths.
     low, high = np.log(np.minimum(u0, s)), np.log(np.maximum(u0, s))
     rising = u0 < s
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         # At u == s exactly the time is infinite (NaN here): "too late", as intended; and a
         # mode that starts at u0 == s stays there (handled at the end).
         start = _depth_antiderivative(u0, s, depth)
     for _ in range(120):
         mid = 0.5 * (low + high)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             elapsed = tau * np.abs(_depth_antiderivative(np.exp(mid), s, depth) - start)
         # too early on the path: move the bracket's start end forward
         before = elapsed < t
@@ -196,10 +240,16 @@ def stable_learning_rate(s, depth):
 
     At u = s every layer has strength s^{1/D}; the Hessian of 1/2 (s - prod a_l)^2 there is
     rank one with eigenvalue D s^{2-2/D}, and GD with lr > 2/lambda_max diverges.
+    A ValueError says when the rate leaves the float64 range (s below ~1e-154 for D = 2).
     """
     depth = integer_at_least("depth", depth, 1)
     s = positive("s", s)
-    return 2.0 / (depth * s ** (2.0 - 2.0 / depth))
+    with np.errstate(over="ignore", divide="ignore"):
+        rate = 2.0 / (depth * s ** (2.0 - 2.0 / depth))
+    rate = finite_result("the stable learning rate", rate, f"s={s!r}, depth={depth}")
+    if np.any(rate == 0):
+        raise ValueError(f"the stable learning rate underflows to 0 for s={s!r}, depth={depth}")
+    return rate
 
 
 def hierarchy_singular_values(levels):
@@ -214,6 +264,9 @@ def hierarchy_singular_values(levels):
       - the wavelet that splits a node at level k (+ on one child, - on the other):
         eigenvalue sum_{l=k+1}^{L} 2^{L-l} = 2^{L-k} - 1, with multiplicity 2^k.
 
+    Args:
+        levels: L, an integer in [1, 62] (2^L items; the multiplicities are int64).
+
     Returns:
         (values, multiplicities): singular values sqrt(eigenvalue) from coarse to fine,
         and how often each occurs (they sum to P).
@@ -223,7 +276,7 @@ def hierarchy_singular_values(levels):
         >>> [round(v * v) for v in values], counts.tolist()
         ([7, 3, 1], [1, 1, 2])
     """
-    levels = integer_at_least("levels", levels, 1)
+    levels = integer_at_least("levels", levels, 1, 62)
     eigen = [2.0 ** (levels + 1) - 1] + [2.0 ** (levels - k) - 1 for k in range(levels)]
     counts = [1] + [2**k for k in range(levels)]
     return np.sqrt(np.array(eigen)), np.array(counts, dtype=np.int64)
@@ -250,18 +303,21 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
     such starts are measure zero and numerically ill-conditioned at large t.
 
     Args:
-        t: times (>= 0), any shape T.
+        t: times (>= 0), any shape T, at most 1e7 tau / max|eig F| (MAX_TIME_CONSTANTS time
+            constants of the fastest mode: the work grows with t).
         w1: (N2, N1); w2: (N3, N2): the initial weights, lambda-balanced.
         sigma_yx: (N3, N1) input-output correlation.
         tau: time constant (> 0).
+        atol: absolute tolerance of the balance check (>= 0).
 
     Returns:
         Array of shape T + (N3, N1).
     """
     t = non_negative("t", t)
-    tau = positive("tau", tau)
-    w1, w2 = as_finite("w1", w1), as_finite("w2", w2)
-    sigma_yx = as_finite("sigma_yx", sigma_yx)
+    tau = scalar("tau", positive("tau", tau))
+    atol = scalar("atol", non_negative("atol", atol))
+    w1, w2 = finite_matrix("w1", w1), finite_matrix("w2", w2)
+    sigma_yx = finite_matrix("sigma_yx", sigma_yx)
     n2, n1 = w1.shape
     n3 = w2.shape[0]
     if w2.shape != (n3, n2) or sigma_yx.shape != (n3, n1):
@@ -269,48 +325,92 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
             f"shapes must be w1 (N2, N1), w2 (N3, N2), sigma_yx (N3, N1); got w1 {w1.shape}, "
             f"w2 {w2.shape}, sigma_yx {sigma_yx.shape}"
         )
-    balance = w2.T @ w2 - w1 @ w1.T
-    lam = float(np.trace(balance)) / n2
+    with np.errstate(over="ignore", invalid="ignore"):
+        balance = w2.T @ w2 - w1 @ w1.T
+        lam = float(np.trace(balance)) / n2
+        f_matrix = np.block([[-lam / 2 * np.eye(n1), sigma_yx.T],
+                             [sigma_yx, lam / 2 * np.eye(n3)]])
+    if not (np.all(np.isfinite(balance)) and np.all(np.isfinite(f_matrix))):
+        raise ValueError("w1, w2 and sigma_yx must have entries below ~1e150 (their squares "
+                         "overflow float64)")
     if not np.allclose(balance, lam * np.eye(n2), atol=atol):
         raise ValueError(
             "w1, w2 must be lambda-balanced (W2^T W2 - W1 W1^T = lambda I within atol="
             f"{atol}); max deviation {np.max(np.abs(balance - lam * np.eye(n2))):.3g}"
         )
-    f_matrix = np.block([[-lam / 2 * np.eye(n1), sigma_yx.T], [sigma_yx, lam / 2 * np.eye(n3)]])
     f, basis = np.linalg.eigh(f_matrix)
-    # The flow is autonomous, so P(t + h) is the closed form applied to P(t). Marching in
-    # chunks with |f| h <= 1 keeps every exponential O(1): the formula stays exact and
-    # well conditioned at any t (one big step would overflow e^{2ft} and lose rank).
-    chunk = 1.0 / max(np.abs(f).max(), 1e-12)
+    rate = max(float(np.abs(f).max()), np.finfo(float).tiny)
+    with np.errstate(over="ignore"):
+        horizon = float(t.max(initial=0.0)) / tau * rate
+    if not horizon <= MAX_TIME_CONSTANTS:
+        raise ValueError(
+            f"t must be in [0, {MAX_TIME_CONSTANTS:g} tau / max|eig F|] = "
+            f"[0, {MAX_TIME_CONSTANTS * tau / rate:.4g}] (the flow has long converged; "
+            f"bounded work), got max t = {float(t.max(initial=0.0))!r}"
+        )
+    # The flow is autonomous, so P(t + h) is the closed form applied to P(t): march in steps
+    # with |f| h <= 256 (see _riccati_step), at most ~4e4 of them.
+    chunk = _STEP_EXPONENT / rate
     q = basis.T @ np.concatenate([w1.T, w2], axis=0)  # Q in the eigenbasis of F
     now = 0.0
     out = np.empty(t.shape + (n3, n1))
     for index in np.argsort(t, axis=None):
-        target = t.flat[index] / tau
+        target = float(t.flat[index] / tau)
         while now < target:
             h = min(chunk, target - now)
             q = _riccati_step(q, f, h)
             now += h
         out[np.unravel_index(index, t.shape)] = (basis @ q @ q.T @ basis.T)[n1:, :n1]
-    return out
+    return finite_result("W2 W1", out, "these weights")
 
 
 def _riccati_step(q, f, h):
-    """Q(h) with Q Q^T solving dP/dt = F P + P F - P^2 from Q(0) = q; F = diag(f).
+    """Q(h) with Q Q^T solving dP/dt = F P + P F - P^2 from Q(0) = q; F = diag(f), h > 0.
 
-    P(h) = e^{Fh} q [I + q^T G q]^{-1} q^T e^{Fh}, G = diag((e^{2fh} - 1) / (2f)); returned
-    as a factor e^{Fh} q L^{-T} with L L^T the Cholesky factor of the bracket.
+    P(h) = E q [I + q^T G q]^{-1} q^T E, E = e^{Fh}, G = diag((e^{2fh} - 1) / (2f)) (G = h
+    where f = 0). With M = [I; G^{1/2} q] = Z R (thin QR), I + q^T G q = R^T R, so
+    P(h) = Q' Q'^T with Q' = E q R^{-1} = E G^{-1/2} Z_low, Z_low the rows of Z below I, and
+    E G^{-1/2} = sqrt(2f / (1 - e^{-2fh})) (1/sqrt(h) at f = 0) bounded for every f h.
+    The QR of M never forms q^T G q, whose condition number e^{2 fh} would be squared: this
+    form stays exact for steps with |f| h up to 256 (a Cholesky of the bracket lost 30 % at
+    |f| h = 50). Rows sorted by size make Householder QR row-wise stable (Cox & Higham 1998).
     """
-    g = np.where(f == 0, h, np.expm1(2 * f * h) / (2 * np.where(f == 0, 1.0, f)))
-    bracket = np.eye(q.shape[1]) + q.T @ (g[:, None] * q)
-    lower = np.linalg.cholesky(bracket)
-    return np.linalg.solve(lower, (np.exp(f * h)[:, None] * q).T).T
+    k = q.shape[1]
+    safe = np.where(f == 0, 1.0, f)
+    g = np.where(f == 0, h, np.expm1(2 * f * h) / (2 * safe))
+    scale = np.where(f == 0, 1.0 / np.sqrt(h), np.sqrt(2 * safe / -np.expm1(-2 * safe * h)))
+    m = np.concatenate([np.eye(k), np.sqrt(g)[:, None] * q])
+    order = np.argsort(-np.abs(m).max(axis=1), kind="stable")
+    z = np.empty_like(m)
+    z[order] = np.linalg.qr(m[order])[0]
+    return scale[:, None] * z[k:]
+
+
+def _symbolic(**arguments):
+    """SymPy versions of the arguments: symbols, or numbers in their domain (t >= 0, the
+    others > 0; not bools or strings)."""
+    import sympy
+
+    out = []
+    for name, value in arguments.items():
+        check = non_negative if name == "t" else positive
+        if not isinstance(value, sympy.Basic):
+            value = sympy.Float(scalar(name, check(name, value)))
+        elif value.is_number:
+            value = sympy.Float(scalar(name, check(name, float(value)))) if value.is_real \
+                else check(name, "not real")
+        out.append(value)
+    return out
 
 
 def symbolic_mode_strength(t, s, u0, tau):
-    """Eq. 12 of Saxe et al. 2014 as a SymPy expression (for the proofs of claim DL7)."""
+    """Eq. 12 of Saxe et al. 2014 as a SymPy expression (for the proofs of claim DL7).
+
+    Arguments are SymPy symbols/expressions or finite real numbers.
+    """
     import sympy
 
+    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     grow = sympy.exp(2 * s * t / tau)
     return s * grow / (grow - 1 + s / u0)
 
@@ -319,6 +419,7 @@ def symbolic_linear_strength(t, s, u0, tau):
     """The depth-1 solution of tau du/dt = s - u as a SymPy expression."""
     import sympy
 
+    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     return s - (s - u0) * sympy.exp(-t / tau)
 
 
@@ -326,4 +427,8 @@ def symbolic_learning_time(s, u0, u_final, tau):
     """Eq. 13 of Saxe et al. 2014 (the inverse of eq. 12) as a SymPy expression."""
     import sympy
 
+    s, u0, u_final, tau = _symbolic(s=s, u0=u0, u_final=u_final, tau=tau)
+    if all(x.is_number for x in (s, u0, u_final)) and not (u_final - u0) * (s - u_final) > 0:
+        raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, "
+                         f"u0={u0}, s={s}")
     return tau / (2 * s) * sympy.log(u_final * (s - u0) / (u0 * (s - u_final)))

@@ -20,7 +20,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma
 
-from theory._validate import as_finite, in_closed_interval, integer_at_least, positive
+from theory._validate import (
+    finite_matrix,
+    finite_result,
+    in_closed_interval,
+    integer_at_least,
+    one_of,
+    positive,
+    real_array,
+    scalar,
+)
 
 __all__ = [
     "attention_residual_bound",
@@ -39,6 +48,12 @@ __all__ = [
 _DERIVATIVE_MOMENT_RATIO = {"linear": 1.0, "relu": 2.0}
 # First coefficient s_1 of the S-transform of W W^T (Pennington et al. 2017, sec. 2.4).
 _S_TRANSFORM_S1 = {"gaussian": -1.0, "orthogonal": 0.0}
+# Work bounds: gaussian_product_lyapunov allocates n exponents; relu_correlation iterates the
+# map depth times (~10 us a layer, so 1e5 layers ~ 1 s; 1 - c_l ~ 9 pi^2 / (2 l^2) is then
+# 4e-9, see relu_decorrelation_asymptote); end_to_end_update sums depth terms.
+MAX_SIZE = 10**6
+MAX_RELU_DEPTH = 10**5
+MAX_FACTORS = 10**4
 
 
 def attention_residual_bound(residual, *, gamma, beta, d_qk):
@@ -72,7 +87,10 @@ def attention_residual_bound(residual, *, gamma, beta, d_qk):
     gamma = positive("gamma", gamma)
     beta = positive("beta", beta)
     d_qk = positive("d_qk", d_qk)
-    return 4.0 * gamma * beta / np.sqrt(d_qk) * residual**3
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = 4.0 * gamma * beta / np.sqrt(d_qk) * residual**3
+    return finite_result("the bound", bound, f"residual={residual!r}, gamma={gamma!r}, "
+                         f"beta={beta!r}, d_qk={d_qk!r}")
 
 
 def skip_attention_mean_growth(alpha, depth):
@@ -96,7 +114,10 @@ def skip_attention_mean_growth(alpha, depth):
     """
     alpha = in_closed_interval("alpha", alpha, 0.0, np.inf)
     depth = in_closed_interval("depth", depth, 0.0, np.inf)
-    return (1.0 + alpha**2) ** depth
+    with np.errstate(over="ignore"):
+        growth = (1.0 + alpha**2) ** depth
+    return finite_result("the growth (1 + alpha^2)^depth", growth,
+                         f"alpha={alpha!r}, depth={depth!r}")
 
 
 def gaussian_product_lyapunov(n, *, variance=None):
@@ -109,7 +130,7 @@ def gaussian_product_lyapunov(n, *, variance=None):
     in nats per layer: ||W_L ... W_1 v|| ~ exp(L lambda_1) for a generic v.
 
     Args:
-        n: matrix size, an integer >= 1.
+        n: matrix size, an integer in [1, 10^6].
         variance: entry variance, > 0 (default 1/n).
 
     Returns:
@@ -119,8 +140,8 @@ def gaussian_product_lyapunov(n, *, variance=None):
         >>> np.round(gaussian_product_lyapunov(2), 4)
         array([-0.2886, -0.9818])
     """
-    n = integer_at_least("n", n, 1)
-    variance = 1.0 / n if variance is None else float(positive("variance", variance))
+    n = integer_at_least("n", n, 1, MAX_SIZE)
+    variance = 1.0 / n if variance is None else scalar("variance", positive("variance", variance))
     i = np.arange(1, n + 1)
     return 0.5 * (np.log(2.0 * variance) + digamma((n - i + 1) / 2.0))
 
@@ -146,7 +167,8 @@ def product_eigenvalue_fraction(r, depth):
     """
     r = in_closed_interval("r", r, 0.0, 1.0)
     depth = positive("depth", depth)
-    return r ** (2.0 / depth)
+    with np.errstate(over="ignore", divide="ignore"):
+        return r ** (2.0 / depth)  # 2/depth = inf (depth < 1e-308) gives 0 for r < 1, 1 at 1
 
 
 def relu_correlation_map(c):
@@ -156,14 +178,16 @@ def relu_correlation_map(c):
     E[relu(u) relu(v)] = q (sin theta + (pi - theta) cos theta) / (2 pi) and
     E[relu(u)^2] = q / 2, so the post-activation correlation is
         f(c) = (sqrt(1 - c^2) + (pi - arccos c) c) / pi.
-    Weights with variance 2/fan_in keep q fixed, so f is the whole layer map.
+    Weights with variance 2/fan_in keep q fixed, so f is the whole layer map. f maps [-1, 1]
+    onto [0, 1] (f(-1) = 0, f(1) = 1); the result is clipped to [0, 1], the unclipped value
+    being within 4e-16 of that range near c = +-1.
 
     Example:
         >>> round(float(relu_correlation_map(0.0)), 6)  # 1/pi
         0.31831
     """
     c = in_closed_interval("c", c, -1.0, 1.0)
-    return (np.sqrt(1.0 - c**2) + (np.pi - np.arccos(c)) * c) / np.pi
+    return np.clip((np.sqrt(1.0 - c**2) + (np.pi - np.arccos(c)) * c) / np.pi, 0.0, 1.0)
 
 
 def relu_correlation(c0, depth):
@@ -176,7 +200,7 @@ def relu_correlation(c0, depth):
 
     Args:
         c0: input correlation in [-1, 1].
-        depth: integer(s) >= 1.
+        depth: integer(s) in [1, 10^5] (the work is depth layers).
 
     Returns:
         float64 array of the broadcast shape.
@@ -186,14 +210,15 @@ def relu_correlation(c0, depth):
         array([0.3183, 0.4937, 0.6048])
     """
     c0 = in_closed_interval("c0", c0, -1.0, 1.0)
-    depth = as_finite("depth", depth)
-    if np.any(depth < 1) or np.any(depth != np.round(depth)):
-        raise ValueError(f"depth must be integers >= 1, got {depth!r}")
+    depth = real_array("depth", depth)
+    if np.any(~np.isfinite(depth) | (depth < 1) | (depth > MAX_RELU_DEPTH)
+              | (depth != np.round(depth))):
+        raise ValueError(f"depth must be integers in [1, {MAX_RELU_DEPTH}], got {depth!r}")
     c0, depth = np.broadcast_arrays(c0, depth.astype(np.int64))
     result = np.array(c0, dtype=np.float64)
     for step in range(int(depth.max(initial=1))):
         active = depth > step
-        result[active] = np.clip(relu_correlation_map(result[active]), -1.0, 1.0)
+        result[active] = relu_correlation_map(result[active])
     return result
 
 
@@ -210,7 +235,9 @@ def relu_decorrelation_asymptote(depth):
         0.4441
     """
     depth = positive("depth", depth)
-    return 9.0 * np.pi**2 / (2.0 * depth**2)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        value = 9.0 * np.pi**2 / (2.0 * depth**2)
+    return finite_result("9 pi^2 / (2 depth^2)", value, f"depth={depth!r}")
 
 
 def jacobian_spectrum_variance(depth, *, weights="gaussian", nonlinearity="relu"):
@@ -236,20 +263,20 @@ def jacobian_spectrum_variance(depth, *, weights="gaussian", nonlinearity="relu"
         >>> float(jacobian_spectrum_variance(10, weights="gaussian", nonlinearity="relu"))
         20.0
     """
-    if weights not in _S_TRANSFORM_S1:
-        raise ValueError(f"weights must be one of {sorted(_S_TRANSFORM_S1)}, got {weights!r}")
-    if nonlinearity not in _DERIVATIVE_MOMENT_RATIO:
-        raise ValueError(
-            f"nonlinearity must be one of {sorted(_DERIVATIVE_MOMENT_RATIO)}, got {nonlinearity!r}"
-        )
+    one_of("weights", weights, _S_TRANSFORM_S1)
+    one_of("nonlinearity", nonlinearity, _DERIVATIVE_MOMENT_RATIO)
     depth = in_closed_interval("depth", depth, 0.0, np.inf)
     return depth * (_DERIVATIVE_MOMENT_RATIO[nonlinearity] - 1.0 - _S_TRANSFORM_S1[weights])
 
 
-def _psd_power(matrix, exponent):
-    """matrix^exponent for a symmetric positive semi-definite matrix (eigenvalues clipped at 0)."""
+def _psd_eigh(matrix):
+    """Eigen-decomposition of W W^T or W^T W, for its powers ``(vectors * values**e) @ vectors.T``.
+
+    The eigenvalues of a Gram matrix are >= 0; computed ones can be negative by round-off
+    (|value| <= ~n eps ||W||^2), so they are clipped at 0 (0^0 = 1: the identity power).
+    """
     values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.clip(values, 0.0, None) ** exponent) @ vectors.T
+    return np.clip(values, 0.0, None), vectors
 
 
 def end_to_end_update(end_to_end, gradient, *, depth):
@@ -264,7 +291,7 @@ def end_to_end_update(end_to_end, gradient, *, depth):
     Args:
         end_to_end: (d_out, d_in) matrix W.
         gradient: (d_out, d_in) gradient of the loss with respect to W.
-        depth: N, an integer >= 1.
+        depth: N, an integer in [1, 10^4] (the work is N matrix products).
 
     Returns:
         (d_out, d_in) float64 array.
@@ -274,17 +301,24 @@ def end_to_end_update(end_to_end, gradient, *, depth):
         array([[3., 3.],
                [3., 3.]])
     """
-    depth = integer_at_least("depth", depth, 1)
-    end_to_end = as_finite("end_to_end", end_to_end)
-    gradient = as_finite("gradient", gradient)
-    if end_to_end.ndim != 2 or gradient.shape != end_to_end.shape:
+    depth = integer_at_least("depth", depth, 1, MAX_FACTORS)
+    end_to_end = finite_matrix("end_to_end", end_to_end)
+    gradient = finite_matrix("gradient", gradient)
+    if gradient.shape != end_to_end.shape:
         raise ValueError(
             f"end_to_end and gradient must be matrices of one shape, got "
             f"{end_to_end.shape} and {gradient.shape}"
         )
-    left = end_to_end @ end_to_end.T
-    right = end_to_end.T @ end_to_end
-    return sum(
-        _psd_power(left, (j - 1) / depth) @ gradient @ _psd_power(right, (depth - j) / depth)
-        for j in range(1, depth + 1)
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        left = end_to_end @ end_to_end.T
+        right = end_to_end.T @ end_to_end
+    finite_result("W W^T", left, "end_to_end (entries must stay below ~1e154)")
+    (left_values, left_vectors), (right_values, right_vectors) = _psd_eigh(left), _psd_eigh(right)
+    # In the eigenbases the sum is an elementwise product with the sum of powers.
+    inner = left_vectors.T @ gradient @ right_vectors
+    weights = sum(np.multiply.outer(left_values ** ((j - 1) / depth),
+                                    right_values ** ((depth - j) / depth))
+                  for j in range(1, depth + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        update = left_vectors @ (weights * inner) @ right_vectors.T
+    return finite_result("the update", update, "these end_to_end and gradient")
