@@ -1,42 +1,31 @@
 """Imbalanced deep linear UFM (claim NC4): class norms vs class size, one colour per depth.
 
-NC4's defaults (the runs its check makes): bias-free MSE, depths 1, 2, 3 and 6, classes of
-20, 10, 5, 2, 1 samples, weight decay 1e-2. Lines: the global
-minimiser (theory.neural_collapse.imbalanced_deep_linear_minimizer); markers: the best of K
-GD starts. Top: end-to-end classifier row norms (larger classes, longer rows); bottom:
-squared class-mean norms. Classes at or below the collapse threshold sit at zero; for
-depth >= 2 the threshold grows with depth.
+NC4's own runs (``registry.get("NC4").simulate()``, its defaults): bias-free MSE, depths 1, 2,
+3 and 6, classes of 20, 10, 5, 2, 1 samples, weight decay 1e-2. Lines: the claim's closed form,
+the global minimiser (theory.neural_collapse.imbalanced_deep_linear_minimizer); markers: the
+best of K GD starts. Top: end-to-end classifier row norms (larger classes, longer rows);
+bottom: squared class-mean norms. Classes at or below the collapse threshold sit at zero;
+for depth >= 2 the threshold grows with depth.
 """
 
 import numpy as np
 import style
 
-import theory.neural_collapse as theory
 from sims import registry
-from sims.neural_collapse import class_geometry, simulate_imbalanced_depth
+from sims.neural_collapse import class_geometry
 
 
 def main():
     style.use()
-    params = registry.get("NC4").defaults
+    claim = registry.get("NC4")
+    params = claim.defaults
     sizes = np.asarray(params["class_sizes"])
     fig, axes = style.plt.subplots(2, 1, figsize=(6.4, 6.4), sharex=True)
-    for i, depth in enumerate(params["depths"]):
-        run, best = simulate_imbalanced_depth(
-            class_sizes=params["class_sizes"],
-            depth=depth,
-            lambda_w=params["lambda_w"],
-            lambda_h=params["lambda_h"],
-            learning_rate=params["learning_rate"],
-            epochs=params["epochs"],
-            init_scale=params["init_scale"],
-        )
-        if not np.all(np.isfinite(run["loss"])):
+    for i, (depth, (run, best)) in enumerate(claim.simulate().items()):
+        if not np.all(np.isfinite(run.loss)):
             raise RuntimeError(f"depth {depth}: diverged run, not plotted")
         found = class_geometry(run, member=best)
-        predicted = theory.imbalanced_deep_linear_minimizer(
-            sizes, depth, params["lambda_w"], params["lambda_h"]
-        )
+        predicted = claim.closed_form(sizes, depth, params["lambda_w"], params["lambda_h"])
         color = style.PALETTE[i % len(style.PALETTE)]
         for ax, theory_key, sim_key in (
             (axes[0], "classifier_row_norms", "row_norms"),
@@ -49,7 +38,7 @@ def main():
     axes[1].set_xlabel("class size n_k")
     axes[1].set_xscale("log")
     axes[0].legend(ncol=3, title="lines: theory, markers: GD")
-    axes[0].set_title("Imbalanced deep linear UFM: norms by class size")
+    axes[0].set_title("Imbalanced deep linear UFM: norms by class size (NC4)")
     style.save(fig, "fig_neural_collapse_imbalanced")
 
 

@@ -84,18 +84,18 @@ def simulate(loss, ratio, weight_decay, depth):
 @app.function
 def class_means(run, member, record):
     """(3, d) class means of the features in use (sim.class_geometry keeps only their norms)."""
-    mask = run["mask"][member] if "mask" in run else slice(None)
-    features, labels = run["features"][member, record][mask], run["labels"][mask]
+    mask = slice(None) if run.mask is None else run.mask[member]
+    features, labels = run.features[member, record][mask], run.labels[mask]
     return np.stack([features[labels == k].mean(axis=0) for k in range(3)])
 
 
 @app.function
 def draw(loss, run, member, expected):
-    records = range(len(run["epochs"]))
+    records = range(len(run.epochs))
     geometry = [sim.class_geometry(run, member=member, record=r) for r in records]
     means = np.stack([class_means(run, member, r) for r in records])
-    classifiers = run["classifier"][member]
-    epochs = np.maximum(run["epochs"], 1)
+    classifiers = run.classifier[member]
+    epochs = np.maximum(run.epochs, 1)
     fig = Figure(figsize=(13, 4.2))
     frame = fig.add_subplot(1, 3, 1, projection="3d")
     classifier = classifiers[-1]
@@ -135,7 +135,7 @@ def draw(loss, run, member, expected):
         for k in range(3):
             tracked.axhline(expected["row_norms"][k], color=f"C{k}")
             tracked.plot(epochs, [g["row_norms"][k] for g in geometry], "o", mfc="none",
-                         color=f"C{k}", label=f"class {k} ({int(run['labels'].tolist().count(k))})")
+                         color=f"C{k}", label=f"class {k} ({int(run.labels.tolist().count(k))})")
         zero = [k for k in range(3) if expected["row_norms"][k] == 0]
         tracked.set(ylabel="classifier row norm ||w_k||",
                     title="norms: lines theory, o GD" + (f"; classes {zero} collapse to 0"
