@@ -65,8 +65,14 @@ def _module_file(module: str) -> Path | None:
 
 
 def _imports(path: Path) -> set[Path]:
-    """Project files imported by the file at ``path`` (any import statement, even in a function),
-    with the ``__init__.py`` of every package on the way."""
+    """Project files imported by the file at ``path`` (any import statement, even in a function).
+
+    ``import a.b.c`` and ``from a.b.c import f`` depend on ``a/b/c.py`` and on the top-level
+    package's ``__init__`` (``sims/__init__.py`` sets float64), not on ``a/b/__init__.py``: an
+    area package's ``__init__`` imports its claims, and a simulation must not depend on the
+    comparisons that use it. ``from a.b import f`` where ``f`` is no module depends on
+    ``a/b/__init__.py`` (or ``a/b.py``), where ``f`` lives.
+    """
     tree = ast.parse(path.read_bytes(), filename=str(path))
     inside = path.is_relative_to(ROOT)
     package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1]) if inside else ""
@@ -77,15 +83,18 @@ def _imports(path: Path) -> set[Path]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                parts = package.split(".")
+                anchor = parts[: len(parts) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            # `from sims import engine` names a module; `from sims.cache import cached` a symbol.
-            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+            modules = [f"{base}.{alias.name}" for alias in node.names
+                       if _module_file(f"{base}.{alias.name}") is not None]
+            # `from sims import engine` names a module; `from sims.cache import cached` a symbol
+            # of the module `sims.cache`.
+            names += modules if len(modules) == len(node.names) else [base, *modules]
     found = set()
     for name in names:
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):
-            file = _module_file(".".join(parts[:i]))
+        for module in (name.split(".")[0], name):
+            file = _module_file(module)
             if file is not None:
                 found.add(file)
     return found

@@ -161,7 +161,7 @@ def relative(name: str, predicted, observed, tolerance: float, *, note: str = ""
     """|observed - predicted| / |predicted| against ``tolerance`` (worst entry of arrays)."""
     import numpy as np
 
-    predicted, observed = np.asarray(predicted, float), np.asarray(observed, float)
+    predicted, observed = np.broadcast_arrays(np.asarray(predicted, float), np.asarray(observed, float))
     errors = np.abs(observed - predicted) / np.abs(predicted)
     errors = np.where(np.isnan(errors), np.inf, errors)
     i = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else ()
@@ -172,7 +172,7 @@ def absolute(name: str, predicted, observed, tolerance: float, *, note: str = ""
     """|observed - predicted| against ``tolerance`` in the quantity's units (worst entry)."""
     import numpy as np
 
-    predicted, observed = np.asarray(predicted, float), np.asarray(observed, float)
+    predicted, observed = np.broadcast_arrays(np.asarray(predicted, float), np.asarray(observed, float))
     errors = np.abs(observed - predicted)
     errors = np.where(np.isnan(errors), np.inf, errors)
     i = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else ()

@@ -1,6 +1,7 @@
 """The simulation cache: keyed by arguments and by the code a result depends on, atomic."""
 
 import functools
+import inspect
 import os
 import pickle
 import shutil
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sims import cache
+from sims import cache, registry
 
 calls = []
 HERE = Path(__file__).resolve()
@@ -47,12 +48,29 @@ def _rel(paths):
     return {str(p.relative_to(cache.ROOT)) for p in paths}
 
 
+def _module_of(label: str) -> Path:
+    """The file that defines claim ``label``'s comparison (or single check)."""
+    return Path(inspect.getsourcefile(registry.get(label).check)).resolve()
+
+
+def _simulation_of(label: str) -> Path:
+    claim = registry.get(label)
+    return Path(inspect.getsourcefile(claim.simulate_function or claim.check)).resolve()
+
+
 def test_scope_is_what_the_module_imports():
-    area = _rel(cache.scope(cache.ROOT / "sims" / "deep_linear.py"))
-    # its closed forms, the shared machinery it imports, and nothing of the other areas
-    assert {"sims/deep_linear.py", "theory/deep_linear.py", "theory/_validate.py", "sims/engine.py",
-            "sims/registry.py", "sims/cache.py", "sims/__init__.py"} <= area
-    assert not {"theory/information.py", "sims/information.py", "sims/neural_collapse.py"} & area
+    claims = _rel(cache.scope(_module_of("NC2")))
+    # its closed forms, its simulations, the shared machinery, and nothing of the other areas
+    assert {"theory/neural_collapse.py", "theory/_validate.py", "sims/engine.py", "sims/registry.py",
+            "sims/outcomes.py", "sims/cache.py", "sims/__init__.py"} <= claims
+    assert _rel([_simulation_of("NC2")]) <= claims
+    assert not any(name.startswith(("theory/information", "sims/information", "theory/deep_linear"))
+                   for name in claims)
+    # a simulation does not depend on the comparisons that use it (editing a comparison or a
+    # perturbation reruns no simulation), though importing it runs its package's __init__
+    simulation = _rel(cache.scope(_simulation_of("NC2")))
+    assert _rel([_module_of("NC2")]).isdisjoint(simulation)
+    assert "sims/registry.py" not in simulation
     # the report's own module does not import the areas: a row adds its claim's module
     assert "theory/deep_linear.py" not in _rel(cache.scope(cache.ROOT / "sims" / "report.py"))
 
@@ -62,11 +80,11 @@ def test_a_function_outside_the_packages_is_scoped_by_its_imports():
 
 
 def test_keys_depend_on_arguments_and_code():
-    root = (cache.ROOT / "sims" / "deep_linear.py",)
+    root = (_module_of("DL1"),)
     key = functools.partial(cache.key_for, "sims.deep_linear.f")
     assert key({"a": 1}, root) != key({"a": 2}, root)
     assert key({"a": 1.0}, root) != key({"a": 1}, root)
-    assert key({"a": 1}, root) != key({"a": 1}, (cache.ROOT / "sims" / "information.py",))
+    assert key({"a": 1}, root) != key({"a": 1}, (_module_of("IB1"),))
 
 
 def test_unhashable_argument_is_rejected():
@@ -91,15 +109,16 @@ def _copy_tree(tmp_path) -> Path:
 
 def test_an_edit_anywhere_in_scope_changes_the_key_and_elsewhere_does_not(tmp_path, monkeypatch):
     tree = _copy_tree(tmp_path)
+    claim_module = _module_of("DL1").relative_to(cache.ROOT)
     monkeypatch.setattr(cache, "ROOT", tree)
-    roots = (tree / "sims" / "report.py", tree / "sims" / "deep_linear.py")  # a DL1 report row
+    roots = (tree / "sims" / "report.py", tree / claim_module)  # a DL1 report row
     before = cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots)
     # another area: same key
     info = tree / "theory" / "information.py"
     info.write_text(info.read_text() + "\n# an edit in another area\n")
     assert cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots) == before
     for edited in ("theory/deep_linear.py", "theory/_validate.py", "sims/engine.py",
-                   "sims/registry.py", "sims/linear_networks.py"):
+                   "sims/registry.py", "sims/outcomes.py", "sims/linear_networks.py"):
         path = tree / edited
         original = path.read_text()
         path.write_text(original + "\n# an edit\n")
