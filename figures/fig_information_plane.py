@@ -15,26 +15,17 @@ import style
 from matplotlib.colors import LogNorm
 
 from sims import registry
-from sims.information import (
-    BINNINGS,
-    SCHEMES,
-    WIDTH_SCHEME,
-    information_plane_arguments,
-    simulate_information_plane,
-)
+from sims.information import SCHEMES, WIDTH_SCHEME
 
 
 def main():
     style.use()
-
-    defaults = dict(registry.get("IB4").defaults)
-    run = simulate_information_plane(activations=["tanh", "relu"],
-                                     **information_plane_arguments(**defaults))
+    checked = registry.get("IB4").simulate()
+    run, binned = checked.plane, checked.scheme  # IB4's minibatch runs and its binning
     if not np.all(np.isfinite(run["loss"])):
         raise RuntimeError("a run diverged; refusing to plot it")
     relu = run["members"]["relu"].to_numpy() > 0.5
     seed0 = run["members"]["seed"].to_numpy() == run["members"]["seed"].min()
-    binned = BINNINGS[defaults["binning"]]
     bins = SCHEMES[binned][0]
     panels = [
         (f"tanh, {bins}", np.flatnonzero(~relu & seed0)[0], binned),
