@@ -10,14 +10,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import style
 
-from sims import deep_linear as sim
 from sims import registry
 
 
 def main():
     style.use()
-    p = registry.get("DL4").defaults
-    sweep = sim.simulate_depth_sweep(**p)
+    claim = registry.get("DL4")
+    p = claim.params()
+    sweep = claim.simulate()
     fig, ax = plt.subplots(figsize=(8.4, 4.2))
     theory_steps = sweep.groupby("depth")["theory_steps"].first()
     style.theory_line(ax, theory_steps.index, theory_steps.to_numpy(), color=style.PALETTE[0],

@@ -1,32 +1,33 @@
 """Claim DL6: exact full-matrix dynamics from lambda-balanced starts.
 
-One panel per lambda (W2^T W2 - W1 W1^T = lambda I): every entry of the end-to-end map
-W2 W1 (t) from one random start, GD (markers) over the closed-form Riccati solution (lines).
+The claim's own run at its learning rate, one panel per lambda (W2^T W2 - W1 W1^T =
+lambda I): every entry of the end-to-end map W2 W1 (t) from the first random start of that
+lambda, GD (markers) over the closed-form Riccati solution (lines). (The check also runs
+2 lr and every seed; those are not drawn.)
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 import style
 
-import theory.deep_linear as theory
-from sims import deep_linear as sim
 from sims import registry
 
 
 def main():
     style.use()
-    p = registry.get("DL6").defaults
-    run = sim.simulate_lambda_balanced(**{k: v for k, v in p.items()})
+    claim = registry.get("DL6")
+    p = claim.params()
+    run = claim.simulate().runs[0]  # at the claim's learning rate
     fig, axes = plt.subplots(1, len(p["lambdas"]), figsize=(11, 3.8), sharey=True)
-    fine = np.linspace(0, run["t"][-1], 300)
+    fine = np.linspace(0, run.t[-1], 300)
     for panel, (ax, lam) in enumerate(zip(axes, p["lambdas"], strict=True)):
         member = panel * p["seeds"]
-        w1, w2 = run["inits"][member]
-        exact = theory.lambda_balanced_product(fine, w1, w2, run["target"])
+        w1, w2 = run.inits[member]
+        exact = claim.closed_form(fine, w1, w2, run.target)
         for k, (i, j) in enumerate(np.ndindex(*exact.shape[1:])):
             color = style.PALETTE[k % len(style.PALETTE)]
             style.theory_line(ax, fine, exact[:, i, j], color=color, linewidth=1)
-            style.sim_markers(ax, run["t"][::2], run["products"][member, ::2, i, j], color=color,
+            style.sim_markers(ax, run.t[::2], run.products[member, ::2, i, j], color=color,
                               markersize=2.5)
         ax.set(title=f"lambda = {lam:g}", xlabel="t = lr x step")
     axes[0].set_ylabel("entries of W2 W1 (t)")

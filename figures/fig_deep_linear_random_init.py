@@ -10,25 +10,25 @@ import numpy as np
 import style
 
 import theory.deep_linear as theory
-from sims import deep_linear as sim
 from sims import registry
 
 
 def main():
     style.use()
-    p = registry.get("DL2").defaults
-    run = sim.simulate_random_init(**p)
-    s, u0, half = run["s"], run["u0"], run["half_time"]
+    claim = registry.get("DL2")
+    p = claim.params()
+    run = claim.simulate()
+    s, u0, half = run.s, run.u0, run.half_time
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
-    every = max(len(run["t"]) // 60, 1)
+    every = max(len(run.t) // 60, 1)
     for k, color in zip(range(s.size), style.PALETTE, strict=False):
-        style.theory_line(left, run["t"], theory.mode_strength(run["t"], s[k], u0[0, k]),
+        style.theory_line(left, run.t, theory.mode_strength(run.t, s[k], u0[0, k]),
                           color=color, label=f"s = {s[k]:g}")
-        style.sim_markers(left, run["t"][::every], run["u"][0, ::every, k], color=color)
+        style.sim_markers(left, run.t[::every], run.u[0, ::every, k], color=color)
     left.set(xlabel="t = lr x step", ylabel="mode strength u(t)",
              title=f"one random init (std {p['init_std']:g}): markers GD, lines eq. 12 from u0_eff")
     left.legend()
-    predicted = theory.learning_time(s[None, :], u0, s[None, :] / 2)
+    predicted = claim.closed_form(s[None, :], u0, s[None, :] / 2)
     for k, color in zip(range(s.size), style.PALETTE, strict=False):
         style.sim_markers(right, predicted[:, k], half[:, k], color=color, label=f"s = {s[k]:g}")
     lims = [predicted.min() * 0.95, predicted.max() * 1.05]

@@ -29,7 +29,7 @@ def _():
     initial value, then jumps to the singular value $s_a$, stronger modes first. From a balanced,
     decoupled start every mode follows $\tau\, du/dt = D\, u^{2-2/D} (s - u)$ exactly
     (Saxe, McClelland & Ganguli 2014, [arXiv:1312.6120](https://arxiv.org/abs/1312.6120),
-    eqs. 12-13; claims DL1-DL3 of this suite).
+    eqs. 10-12 for two layers, sec. 2, eq. 15 for depth D; claims DL1-DL3 of this suite).
 
     Lines: the closed form. Markers: full-batch gradient descent on a network of width 4,
     time $t$ = learning rate $\times$ step.
@@ -76,7 +76,7 @@ def simulate(singular_values, depth, init, scale, learning_rate):
             raise ValueError(f"{t_max / learning_rate:.0f} steps needed: raise the learning rate")
         run = sim.simulate_decoupled(target=target.tolist(), u0=scale, depth=depth,
                                      learning_rate=learning_rate, t_max=t_max, hidden=WIDTH)
-        return dict(t=run["t"], s=s, u=run["u"], u0=u0, exact=True)
+        return dict(t=run.t, s=s, u=run.u, u0=u0, exact=True)
     weights = sim.random_init((WIDTH,) * (depth + 1), init, scale)
     start = sim.mode_strengths(product(weights), u, v)
     if depth == 2:  # Saxe et al.'s effective initial strength of a small random start (DL2)

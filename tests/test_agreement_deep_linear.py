@@ -1,8 +1,9 @@
-"""Simulation vs theory for deep linear networks (claims DL1-DL7).
+"""Simulation vs theory for deep linear networks (claims DL1-DL7) across their domains.
 
-Each test draws parameters inside the claim's domain, runs the claim's own check (the same
-code as the agreement report) and asserts it; the measured numbers are printed either way.
-The negative tests feed each claim its perturbed closed forms, which must fail.
+Each test draws parameters inside the claim's domain, runs the claim (its simulate, then its
+compare: the same code as the agreement report) and asserts it passes; the measured numbers
+are printed either way. That the true form passes and every perturbation fails at the quick
+parameters is tests/test_claims.py's job; the unit tests below guard the simulation helpers.
 """
 
 import numpy as np
@@ -42,10 +43,6 @@ def test_DL3_deep_mode_trajectories(u0, depth):
     assert_passes("DL3", u0=u0, depths=[depth])
 
 
-def test_DL4_depth_independent_learning():
-    assert_passes("DL4", depths=[2, 8, 32], seeds=2)
-
-
 @pytest.mark.slow
 def test_DL4_depth_independent_learning_all_depths():
     assert_passes("DL4")
@@ -62,24 +59,9 @@ def test_DL6_lambda_balanced_dynamics(lambdas, scale):
     assert_passes("DL6", lambdas=lambdas, scale=scale)
 
 
-def test_DL7_symbolic_proofs():
-    assert_passes("DL7")
-
-
-@pytest.mark.parametrize("label", ["DL1", "DL2", "DL3", "DL5", "DL6", "DL7"])
-def test_perturbed_closed_form_fails(label):
-    claim = registry.get(label)
-    assert claim.perturbations, f"{label} has no negative test"
-    for name, wrong in claim.perturbations.items():
-        outcome = claim.run(closed_form=wrong)
-        print(label, name, outcome.summary())
-        assert not outcome.passed, f"{label} still passes with '{name}'"
-
-
-def test_DL4_perturbed_closed_form_fails():
-    claim = registry.get("DL4")
-    for name, wrong in claim.perturbations.items():
-        assert not claim.run(closed_form=wrong, depths=[2, 8, 32], seeds=2).passed, name
+@given(seed=st.integers(0, 2**31 - 1))
+def test_DL7_symbolic_proofs_at_random_points(seed):
+    assert_passes("DL7", seed=seed, points=50)
 
 
 @pytest.mark.parametrize("factor", [1.05, 1.5, 3.0])
@@ -96,7 +78,7 @@ def test_same_seed_same_bytes():
     runs = [sim.simulate_decoupled.uncached(target=sim.random_target([2.0, 1.0], 4, 4), u0=0.01,
                                             depth=3, learning_rate=1e-2, t_max=3.0, hidden=4)
             for _ in range(2)]
-    assert runs[0]["u"].tobytes() == runs[1]["u"].tobytes()
+    assert runs[0].u.tobytes() == runs[1].u.tobytes()
 
 
 def test_divergence_above_the_bound_names_only_the_members_that_diverged():

@@ -93,7 +93,7 @@ def mode_strength(t, s, u0, *, tau=1.0):
 def learning_time(s, u0, u_final, *, tau=1.0):
     """Time for a two-layer mode to grow (or decay) from u0 to u_final.
 
-    The inverse of :func:`mode_strength` (Saxe et al. 2014, arXiv:1312.6120, eq. 13):
+    The inverse of :func:`mode_strength` (Saxe et al. 2014, arXiv:1312.6120, eq. 11):
 
         t = tau / (2 s) ln[ u_final (s - u0) / (u0 (s - u_final)) ]
 
@@ -153,9 +153,10 @@ def _depth_antiderivative(u, s, depth):
 def deep_learning_time(s, u0, u_final, depth, *, tau=1.0):
     """Time for a depth-D mode to go from u0 to u_final under tau du/dt = D u^{2-2/D}(s-u).
 
-    The balanced, decoupled depth-D dynamics (Saxe et al. 2014, arXiv:1312.6120, sec. 3;
-    one scalar per layer, all equal). Closed forms: D = 1 gives tau ln[(s-u0)/(s-u_final)],
-    D = 2 gives :func:`learning_time`, D >= 3 the partial-fraction antiderivative above.
+    The balanced, decoupled depth-D dynamics (Saxe et al. 2014, arXiv:1312.6120, sec. 2,
+    eq. 15, whose N_l layers are D = N_l - 1 weight matrices; one scalar per layer, all
+    equal). Closed forms: D = 1 gives tau ln[(s-u0)/(s-u_final)], D = 2 gives
+    :func:`learning_time`, D >= 3 the partial-fraction antiderivative above.
 
     Args:
         s, u0: as in :func:`mode_strength` (u0 != s).
@@ -188,11 +189,12 @@ def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
     """Strength u(t) of one mode of a depth-D linear network from a balanced, decoupled start.
 
     Solves tau du/dt = D u^{2-2/D} (s - u), u(0) = u0 (Saxe et al. 2014, arXiv:1312.6120,
-    sec. 3). D = 1: u = s - (s - u0) e^{-t/tau}; D = 2: :func:`mode_strength`; D >= 3: the
-    closed form t(u) of :func:`deep_learning_time` inverted by bisection in log u; u tends to
-    s and never overshoots. t(u) is exact to a few eps; the inversion's relative error in u is
-    about kappa eps, kappa = t u'(t) / u, which the plateau makes large for a tiny start:
-    <= 1e-12 for u0/s >= 1e-3 and D <= 8, ~1e-9 at u0/s = 1e-8 and D = 32.
+    sec. 2, eq. 15; the paper's N_l layers: D = N_l - 1). D = 1: u = s - (s - u0) e^{-t/tau};
+    D = 2: :func:`mode_strength`; D >= 3: the closed form t(u) of :func:`deep_learning_time`
+    inverted by bisection in log u; u tends to s and never overshoots. t(u) is exact to a few
+    eps; the inversion's relative error in u is about kappa eps, kappa = t u'(t) / u, which
+    the plateau makes large for a tiny start: <= 1e-12 for u0/s >= 1e-3 and D <= 8, ~1e-9 at
+    u0/s = 1e-8 and D = 32.
 
     Args:
         t: time (>= 0); s (> 0); u0 (> 0): broadcast together.
@@ -286,9 +288,11 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
     """End-to-end map W2 W1 (t) of a two-layer linear network from a lambda-balanced start.
 
     Gradient flow on 1/2 E||y - W2 W1 x||^2 with whitened inputs, from any W1 (N2 x N1),
-    W2 (N3 x N2) with W2^T W2 - W1 W1^T = lambda I (Braun et al. 2022, arXiv:2209.12523,
-    lambda = 0; Dominé et al. 2024, arXiv:2409.14623, any lambda). With Q = [W1^T; W2] the
-    conserved balance gives tau dQ/dt = F Q - 1/2 Q Q^T Q, where
+    W2 (N3 x N2) with W2^T W2 - W1 W1^T = lambda I (Braun, Dominé, Fitzgerald & Saxe 2022,
+    NeurIPS 35, "Exact learning dynamics of deep linear networks with prior knowledge";
+    journal version Dominé et al., J. Stat. Mech. 2023, 114004; lambda = 0; Dominé et al. 2024,
+    arXiv:2409.14623, any lambda). With Q = [W1^T; W2] the conserved balance gives
+    tau dQ/dt = F Q - 1/2 Q Q^T Q, where
         F = [[-lambda/2 I, Sigma_yx^T], [Sigma_yx, lambda/2 I]],
     so P = Q Q^T solves the Riccati equation tau dP/dt = F P + P F - P^2, whose solution is
         P(t) = e^{Ft} Q0 [I + Q0^T G(t) Q0]^{-1} Q0^T e^{Ft},  G(t) = int_0^t e^{2Fr} dr,
@@ -424,7 +428,7 @@ def symbolic_linear_strength(t, s, u0, tau):
 
 
 def symbolic_learning_time(s, u0, u_final, tau):
-    """Eq. 13 of Saxe et al. 2014 (the inverse of eq. 12) as a SymPy expression."""
+    """Eq. 11 of Saxe et al. 2014 (eq. 12 is its inverse) as a SymPy expression."""
     import sympy
 
     s, u0, u_final, tau = _symbolic(s=s, u0=u0, u_final=u_final, tau=tau)
