@@ -60,12 +60,12 @@ def draw(run, depth, onset, length):
     horizon = min(T_MAX, max(8.0, onset + length + 6.0))
     fine = np.linspace(0.0, horizon, 300)
     k_a, k_b = theory.pathway_strengths(fine, SIGMA, depth, K0, onset, onset + length)
-    shown = run["t"] <= horizon
+    shown = run.t <= horizon
     every = max(int(shown.sum()) // 40, 1)
-    for name, line, color in (("K_a", k_a, "C0"), ("K_b", k_b, "C3")):
-        label = "pathway a" if name == "K_a" else "pathway b (deprived)"
+    for simulated, line, color, label in ((run.K_a, k_a, "C0", "pathway a"),
+                                          (run.K_b, k_b, "C3", "pathway b (deprived)")):
         left.plot(fine, line, "-", color=color, label=label)
-        left.plot(run["t"][shown][::every], run[name][-1, shown, 0][::every], "o", mfc="none",
+        left.plot(run.t[shown][::every], simulated[-1, shown, 0][::every], "o", mfc="none",
                   color=color)
     if length > 0:
         left.axvspan(onset, onset + length, color="0.5", alpha=0.2, label="deficit on b")
@@ -75,9 +75,9 @@ def draw(run, depth, onset, length):
     onsets = np.linspace(0.0, 5.0, 26)
     right.plot(onsets, theory.final_share(SIGMA, depth, K0, onsets, onsets + length), "-",
                color="C3", label="theory")
-    right.plot(ONSETS, run["K_b"][:-1, -1, 0] / SIGMA, "o", mfc="none", color="C3",
+    right.plot(ONSETS, run.K_b[:-1, -1, 0] / SIGMA, "o", mfc="none", color="C3",
                label="gradient descent")
-    right.plot([onset], [run["K_b"][-1, -1, 0] / SIGMA], "o", color="C3", ms=8,
+    right.plot([onset], [run.K_b[-1, -1, 0] / SIGMA], "o", color="C3", ms=8,
                label="this deficit")
     right.axhline(0.5, color="0.5", ls=":", lw=1)
     right.text(5.0, 0.51, "no deficit", ha="right", va="bottom", fontsize=8, color="0.4")

@@ -79,15 +79,15 @@ def residual_curves(depth, skip, alpha):
         growth = theory.skip_attention_mean_growth(alpha, layers)
         predicted = sim.predicted_token_ratio(growth, (TOKENS - 1) * SKIP_WIDTH,
                                               SKIP_WIDTH / TOKENS, TOKENS)
-        return (layers, np.median(run["ratio"][0], axis=0), layers, predicted,
+        return (layers, np.median(run.ratio[0], axis=0), layers, predicted,
                 r"$\|x - 1\bar{x}^\top\|_F \,/\, \|x\|_F$")
     run = sim.simulate_pure_attention(tokens=TOKENS, width=PURE_WIDTH, depth=depth, seeds=16,
                                       start_residual=[1.0, 1.0])
-    observed = np.median(run["residual"][:, :-1] / run["scale"], axis=0)
+    observed = np.median(run.residual[:, :-1] / run.scale, axis=0)
     # Dong et al.'s bound on layer l + 1 from the measured layer l, relative to ||x_{l+1}||
-    bound = theory.attention_residual_bound(run["residual"][:, :-2], gamma=run["gamma"][:, :-1],
-                                            beta=run["beta"][:, :-1], d_qk=PURE_WIDTH)
-    return (layers[:-1], observed, layers[1:-1], np.median(bound / run["scale"][:, 1:], axis=0),
+    bound = theory.attention_residual_bound(run.residual[:, :-2], gamma=run.gamma[:, :-1],
+                                            beta=run.beta[:, :-1], d_qk=PURE_WIDTH)
+    return (layers[:-1], observed, layers[1:-1], np.median(bound / run.scale[:, 1:], axis=0),
             r"$\|x - 1\bar{x}^\top\|_{1,\infty} \,/\, \|x\|_{1,\infty}$")
 
 

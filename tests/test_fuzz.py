@@ -81,6 +81,7 @@ VALID_CALLS = {
     "theory.rank_collapse:skip_attention_mean_growth": ((1.0, 3), {}),
     "theory.rank_collapse:gaussian_product_lyapunov": ((4,), {"variance": 0.25}),
     "theory.rank_collapse:product_eigenvalue_fraction": ((0.05, 100), {}),
+    "theory.rank_collapse:product_eigenvalue_square_fraction": ((0.05, 100), {}),
     "theory.rank_collapse:relu_correlation_map": ((0.3,), {}),
     "theory.rank_collapse:relu_correlation": ((0.0, [1, 2, 3]), {}),
     "theory.rank_collapse:relu_decorrelation_asymptote": ((10.0,), {}),

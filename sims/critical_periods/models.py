@@ -1,0 +1,286 @@
+"""Critical learning periods in two-pathway deep linear networks: the tasks and simulations.
+
+The network (Kleinman, Achille & Soatto 2024, arXiv:2308.12221): two bias-free pathways a and b
+of D weight matrices each, outputs added, loss ``1/2 sum_items ||y - (W^a + W^b) x||^2``,
+full-batch GD so that ``t = learning_rate * step``. The deficit: pathway b's weights get no
+gradient while the step lies in ``[deficit_start, deficit_end)``, but b's output still counts
+(the paper detaches b's output). A step that straddles a window edge passes on the fraction of
+b's gradient lying outside the window; on windows that fall on the step grid this is exactly
+the rule "frozen while deficit_start <= learning_rate * step < deficit_end", and off the grid it
+keeps the discretisation error a smooth O(lr), so that halving lr halves it.
+
+Tasks: the paper's 8 one-hot items with a hierarchical 15-feature target (singular values
+sqrt 15, sqrt 7, sqrt 3 (x2), 1 (x4)), or one scalar feature whose singular value is the
+member's ``target_scale``. The start is aligned with the target's singular vectors and
+balanced, every layer carrying each feature with strength ``k0^{1/D}`` (hidden bases random).
+
+Matrix completion (sec. 5 of the paper): a depth-D factorisation ``W = W_D...W_1`` trained on
+a subset of the observed entries of a low-rank matrix (the deficit) for ``pretrain_epochs``,
+then on all observed entries; the test error is measured on the never-observed entries.
+
+The ``simulate_*`` functions at the end are the claims' simulations (CP1-CP6): each returns
+the runs at the claim's parameters, with no closed form under test inside.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+import theory.critical_periods as theory
+from sims import engine
+from sims.cache import cached
+from sims.linear_networks import decoupled_init, hierarchy_features, product
+from theory._validate import finite_matrix, integer_at_least
+from theory._validate import seed as valid_seed
+
+# The deficit windows of claims CP3 and CP5 on one scalar feature (sigma = 1): length and
+# onset varied around the feature's learning time, and one after it is learned.
+CP3_WINDOWS = dict(early_short=[0.0, 0.5], early=[0.0, 1.0], onset_half=[0.5, 1.0],
+                   onset_one=[1.0, 1.5], late=[20.0, 21.0])
+
+
+class PathwayRun(NamedTuple):
+    """Two-pathway GD, one member per deficit window: the pathways' singular values."""
+
+    t: np.ndarray  # (R,) recorded times learning_rate * step
+    K_a: np.ndarray  # (members, R, modes) pathway a's strength on each target mode
+    K_b: np.ndarray  # (members, R, modes) pathway b's (the deprived one)
+    sigma: np.ndarray  # (members, modes) the target's singular values
+    windows: np.ndarray  # (members, 2) each member's deficit [start, end)
+    depth: int
+    learning_rate: float
+
+
+class RatePair(NamedTuple):
+    """The same simulation at learning rates lr and 2 lr: Euler's O(lr) error doubles."""
+
+    learning_rates: tuple[float, float]
+    runs: tuple[PathwayRun, PathwayRun]
+
+
+class CompletionRun(NamedTuple):
+    """Deep matrix completion after deficit pre-training, one row per initialisation."""
+
+    depth: int
+    pretrain_epochs: tuple[int, ...]
+    test: np.ndarray  # (inits, durations) mean squared error on never-observed entries
+    train: np.ndarray  # (inits, durations) mean squared error on the observed entries
+    target: np.ndarray  # (n, n)
+    full: np.ndarray  # (n, n) 1.0 on the observed entries
+    init: tuple[np.ndarray, ...]  # per initialisation, the end-to-end product at the start
+
+
+# ----------------------------------------------------------------------------- the network
+
+
+def hierarchy_task():
+    """The paper's 8 items (one-hot inputs, as rows) and their 15 hierarchical features."""
+    return np.eye(8), hierarchy_features(3).T
+
+
+def learning_gate(hyper):
+    """Fraction of this step's gradient that pathway b receives (0 inside the deficit)."""
+    lr = hyper["learning_rate"]
+    t = lr * hyper["epoch"]
+    overlap = jnp.clip(jnp.minimum(t + lr, hyper["deficit_end"])
+                       - jnp.maximum(t, hyper["deficit_start"]), 0.0, lr)
+    return 1.0 - overlap / lr
+
+
+def two_pathway_loss(params, batch, hyper):
+    x, y = batch
+    gate = learning_gate(hyper)
+    # b's value is kept, its gradient scaled by the gate (stopped inside the deficit)
+    pathway_b = [jnp.where(gate == 0.0, jax.lax.stop_gradient(w),
+                           gate * w + (1.0 - gate) * jax.lax.stop_gradient(w))
+                 for w in params["b"]]
+    residual = x @ (product(params["a"]) + product(pathway_b)).T - hyper["target_scale"] * y
+    return 0.5 * jnp.sum(residual**2)
+
+
+def observe_pathways(params, data, hyper):
+    return {"W_a": product(params["a"]), "W_b": product(params["b"])}
+
+
+def aligned_pathway(u, v, k0, depth, width, rng):
+    """Layers (W_1..W_D) with product U diag(k0) V^T, every layer carrying k0^{1/D} per mode."""
+    depth = integer_at_least("depth", depth, 1, theory.MAX_DEPTH)
+    u, v = finite_matrix("u", u), finite_matrix("v", v)
+    return list(decoupled_init(u, v, np.full(v.shape[1], k0),
+                               (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng))
+
+
+def _task(task):
+    if task == "hierarchy":
+        x, y = hierarchy_task()
+        u, _, vt = np.linalg.svd(y.T, full_matrices=False)
+        return x, y, u, vt.T
+    if task == "scalar":
+        return np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1))
+    raise ValueError(f"task must be 'hierarchy' or 'scalar', got {task!r}")
+
+
+@cached
+def simulate_pathways(*, task, depth, learning_rate, t_max, runs, points=50, seed=0):
+    """Two-pathway GD from the aligned start; the pathway singular values over time.
+
+    ``runs``: one dict per ensemble member with ``k0``, ``deficit_start``, ``deficit_end`` and
+    ``target_scale`` (the singular values are ``target_scale`` times the task's). Records at
+    ``points`` evenly spaced steps n and at n + 1 (for one-step rates), and at the end.
+    Returns a :class:`PathwayRun`.
+    """
+    x, y, u, v = _task(task)
+    sigma = np.linalg.svd(y.T, compute_uv=False)
+    width = v.shape[1] + 2
+    inits = []
+    for run in runs:
+        rng = np.random.default_rng(seed)
+        inits.append({p: aligned_pathway(u, v, run["k0"], depth, width, rng) for p in "ab"})
+    params = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *inits)
+    members = pd.DataFrame([{"seed": seed, "learning_rate": learning_rate,
+                             **{k: run[k] for k in ("target_scale", "deficit_start",
+                                                     "deficit_end")}} for run in runs])
+    epochs = int(round(t_max / learning_rate))
+    grid = np.rint(np.linspace(0, epochs - 1, points)).astype(int)
+    record = np.unique(np.concatenate([grid, grid + 1, [epochs]]))
+    result = engine.train(two_pathway_loss, params, (x, y), members=members, epochs=epochs,
+                          record_epochs=record, observe=observe_pathways)
+    modes = lambda w: np.einsum("oa,mroi,ia->mra", u, w, v)  # noqa: E731
+    return PathwayRun(
+        t=result.steps * learning_rate, K_a=modes(result.records["W_a"]),
+        K_b=modes(result.records["W_b"]),
+        sigma=np.array([run["target_scale"] * sigma for run in runs]),
+        windows=np.array([[run["deficit_start"], run["deficit_end"]] for run in runs]),
+        depth=depth, learning_rate=learning_rate)
+
+
+def _windowed(k0, windows, target_scale=1.0):
+    return [{"k0": k0, "deficit_start": s, "deficit_end": e, "target_scale": target_scale}
+            for s, e in windows]
+
+
+def scalar_feature(*, depth, k0, learning_rate, t_max, windows=None):
+    """One scalar feature (sigma = 1) under each deficit window (default: CP3_WINDOWS)."""
+    windows = list(CP3_WINDOWS.values()) if windows is None else windows
+    return simulate_pathways(task="scalar", depth=depth, learning_rate=learning_rate,
+                             t_max=t_max, runs=_windowed(k0, windows), points=100)
+
+
+def _rate_pair(simulate, learning_rate) -> RatePair:
+    rates = (learning_rate, 2 * learning_rate)
+    return RatePair(rates, tuple(simulate(lr) for lr in rates))
+
+
+# ----------------------------------------------------------------------------- matrix completion
+
+
+def completion_loss(weights, data, hyper):
+    deficit, full, target = data
+    mask = jnp.where(hyper["epoch"] < hyper["pretrain_epochs"], deficit, full)
+    residual = (product(weights) - target) * mask
+    return 0.5 * jnp.sum(residual**2) / jnp.sum(mask)
+
+
+def observe_completion(weights, data, hyper):
+    _, full, target = data
+    error = (product(weights) - target) ** 2
+    return {"test": jnp.sum(error * (1.0 - full)) / jnp.sum(1.0 - full),
+            "train": jnp.sum(error * full) / jnp.sum(full)}
+
+
+def completion_task(*, n, rank, observed, deficit_observed, seed):
+    """A rank-``rank`` n x n target with RMS entry 1 and the nested masks (deficit within full).
+
+    n in [1, 4096]; rank in [1, n]; 0 <= deficit_observed <= observed <= n^2.
+    """
+    n = integer_at_least("n", n, 1, 4096)
+    rank = integer_at_least("rank", rank, 1, n)
+    observed = integer_at_least("observed", observed, 0, n * n)
+    deficit_observed = integer_at_least("deficit_observed", deficit_observed, 0, observed)
+    rng = np.random.default_rng(valid_seed("seed", seed))
+    target = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
+    target *= n / np.linalg.norm(target)
+    order = rng.permutation(n * n)
+    masks = [np.isin(np.arange(n * n), order[:m]).reshape(n, n).astype(float)
+             for m in (deficit_observed, observed)]
+    return target, masks[0], masks[1]
+
+
+@cached
+def simulate_completion(*, depth, n, rank, observed, deficit_observed, pretrain_epochs, epochs,
+                        learning_rate, init_scale, inits, seed=0):
+    """Test error (never-observed entries) and train error after pre-training on the deficit
+    mask for each of ``pretrain_epochs``, then on the full mask, ``epochs`` steps in all, for
+    ``inits`` independent initialisations (the paper's Gaussian init of end-to-end scale
+    ``init_scale``: entries N(0, init_scale^{2/D}/n)). A :class:`CompletionRun`."""
+    target, deficit, full = completion_task(n=n, rank=rank, observed=observed,
+                                            deficit_observed=deficit_observed, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    init = init_scale ** (1.0 / depth) / np.sqrt(n) * rng.standard_normal((inits, depth, n, n))
+    members = engine.ensemble(range(inits), learning_rate=learning_rate,
+                              pretrain_epochs=pretrain_epochs)
+    params = [np.repeat(init[:, k], len(pretrain_epochs), axis=0) for k in range(depth)]
+    result = engine.train(completion_loss, params, (deficit, full, target), members=members,
+                          epochs=epochs, record_every=epochs, observe=observe_completion)
+    shape = (inits, len(pretrain_epochs))
+    return CompletionRun(
+        depth=depth, pretrain_epochs=tuple(pretrain_epochs),
+        test=result.records["test"][:, -1].reshape(shape),
+        train=result.records["train"][:, -1].reshape(shape), target=target, full=full,
+        init=tuple(product(list(w)) for w in init))
+
+
+# ----------------------------------------------------------------------------- the claims' runs
+
+
+@cached
+def simulate_pathway_dynamics(*, depth, k0, window, learning_rate, t_max) -> RatePair:
+    """Claim CP1: the hierarchical task (8 modes) under one deficit window, at lr and 2 lr."""
+    return _rate_pair(lambda lr: simulate_pathways(
+        task="hierarchy", depth=depth, learning_rate=lr, t_max=t_max,
+        runs=_windowed(k0, [window])), learning_rate)
+
+
+@cached
+def simulate_depth2_final_share(*, k0, duration, learning_rate, t_after) -> RatePair:
+    """Claim CP2: the hierarchical task at D = 2, deficit [0, duration), run to
+    duration + t_after, at lr and 2 lr."""
+    return _rate_pair(lambda lr: simulate_pathways(
+        task="hierarchy", depth=2, learning_rate=lr, t_max=duration + t_after,
+        runs=_windowed(k0, [[0.0, duration]])), learning_rate)
+
+
+@cached
+def simulate_deficit_windows(*, depths, k0, learning_rate, t_max) -> tuple[RatePair, ...]:
+    """Claims CP3 and CP5 (one run serves both): one scalar feature under every window of
+    CP3_WINDOWS, at each depth (in the order of ``depths``) and at lr and 2 lr."""
+    return tuple(_rate_pair(lambda lr, d=depth: scalar_feature(
+        depth=d, k0=k0, learning_rate=lr, t_max=t_max), learning_rate) for depth in depths)
+
+
+@cached
+def simulate_closing_time(*, sigmas, epsilon, duration, onsets, learning_rate) -> RatePair:
+    """Claim CP4: one scalar feature per (sigma, onset), D = 2, k0 = epsilon sigma, deficit
+    [onset, onset + duration) / sigma (the feature's own time unit), at lr and 2 lr; members
+    in the order sigma-major. Runs 12 / min(sigma) past the last deficit (converged)."""
+    runs = [{"k0": epsilon * s, "deficit_start": o / s, "deficit_end": (o + duration) / s,
+             "target_scale": s} for s in sigmas for o in onsets]
+    t_max = (max(onsets) + duration + 12.0) / min(sigmas)
+    return _rate_pair(lambda lr: simulate_pathways(
+        task="scalar", depth=2, learning_rate=lr, t_max=t_max, runs=runs), learning_rate)
+
+
+@cached
+def simulate_matrix_completion(*, depths, n, rank, observed, deficit_observed, pretrain_epochs,
+                               epochs, learning_rate, init_scale, inits,
+                               seed=0) -> tuple[CompletionRun, ...]:
+    """Claim CP6: :func:`simulate_completion` at each depth, in the order of ``depths``."""
+    return tuple(simulate_completion(
+        depth=d, n=n, rank=rank, observed=observed, deficit_observed=deficit_observed,
+        pretrain_epochs=pretrain_epochs, epochs=epochs, learning_rate=learning_rate,
+        init_scale=init_scale, inits=inits, seed=seed) for d in depths)
