@@ -271,7 +271,8 @@ def depth2_final_share(sigma, k0, deficit_duration):
         raise ValueError(f"k0 must be in (0, sigma), got k0={k0!r}, sigma={sigma!r}")
     duration = non_negative("deficit_duration", deficit_duration)
     s = sigma - k0
-    decay = (s - k0) * np.exp(-2.0 * s * duration)
+    with np.errstate(over="ignore"):  # 2 T s beyond float64 is the limit e^{-inf} = 0
+        decay = (s - k0) * np.exp(-(2.0 * duration) * s)
     return np.clip((k0 + decay) / (sigma + decay), 0.0, 1.0)
 
 

@@ -30,17 +30,25 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize, special, stats
 
-from theory._validate import as_finite, in_closed_interval, integer_at_least, positive
+from theory._validate import (
+    as_finite,
+    finite_result,
+    in_closed_interval,
+    integer_at_least,
+    positive,
+)
 
 # ---------------------------------------------------------------------------------------
 # Domain checks shared by this module
 
 
 def _base_log(base) -> float:
-    base = float(positive("base", base))
-    if base == 1.0:
-        raise ValueError("base must be in (0, 1) or (1, inf), got 1")
-    return float(np.log(base))
+    """ln(base) for a logarithm base > 1 (bits: 2, nats: e); a base <= 1 would make every
+    information quantity negative or undefined, so it is refused."""
+    value = float(positive("base", base))
+    if not value > 1.0:
+        raise ValueError(f"base must be > 1 (2 for bits, e for nats), got {base!r}")
+    return float(np.log(value))
 
 
 def _spd(name: str, matrix) -> np.ndarray:
@@ -753,7 +761,12 @@ def xu_raginsky_bound(mutual_information, n, subgaussian, *, base=2):
     nats = nats * _base_log(base)
     n = integer_at_least("n", n, 1)
     sigma = positive("subgaussian", subgaussian)
-    return np.sqrt(2 * sigma**2 * nats / n)
+    # sigma outside the square root: sigma**2 overflows from 1.3e154 although the bound is
+    # finite for any sigma below ~1e308 / sqrt(2 I / n).
+    with np.errstate(over="ignore"):
+        bound = np.sqrt(2 * nats / n) * sigma
+    return finite_result("the bound", bound,
+                         f"mutual_information={mutual_information!r}, subgaussian={subgaussian!r}")
 
 
 def majority_vote_generalisation(n, theta, flip, *, base=2):

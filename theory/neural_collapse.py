@@ -20,6 +20,8 @@ singular values of Z that separates over classes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import linalg, optimize
 
@@ -36,6 +38,36 @@ def _no_bool(name, value, check):
     if isinstance(value, bool | np.bool_) or np.asarray(value).dtype == np.bool_:
         raise ValueError(f"{name} must be numeric, not bool, got {value!r}")
     return check(name, value)
+
+
+def _power_product(what, factors, forms, arguments):
+    """prod b**e over ``factors`` ((b, e) pairs, b > 0; ints may be huge) without spurious
+    overflow: the first of ``forms`` (callables; the closed form as written first, then
+    rearrangements) whose value is a normal float64, else the product through logarithms
+    (relative error <= ~1e-13 there); ValueError naming ``arguments`` where the true value is
+    beyond float64 (> 1.8e308). Values below the float64 range underflow to 0 as usual."""
+    for form in forms:
+        try:
+            with np.errstate(all="ignore"):
+                value = form()
+            if np.isfinite(value) and abs(value) >= np.finfo(float).tiny:
+                return value
+        except OverflowError:  # Python int -> float conversion or float ** int
+            pass
+    log = sum(exponent * math.log(base) for base, exponent in factors)
+    if log > math.log(np.finfo(float).max):
+        raise ValueError(f"{what} = exp({log:.6g}) overflows float64 (> 1.8e308) for {arguments}")
+    return np.float64(math.exp(log))
+
+
+def _sqrt_ratio(numerator, denominator):
+    """sqrt(numerator / denominator) for positive finite floats, without the spurious
+    overflow or underflow of the quotient (the direct form wherever that is normal)."""
+    with np.errstate(all="ignore"):
+        quotient = numerator / denominator
+        if np.isfinite(quotient) and quotient >= np.finfo(float).tiny:
+            return np.sqrt(quotient)
+        return np.sqrt(numerator) / np.sqrt(denominator)
 
 
 def simplex_etf(num_classes, dim=None):
@@ -74,7 +106,9 @@ def nc1_isotropic_noise(noise_std, radius, num_classes):
     Class means r e_k (e_k a simplex ETF), features h = r e_k + s z with z ~ N(0, I_d):
     Sigma_W = s^2 I and Sigma_B = r^2/(K-1) P (P the projector on the ETF span), so
         NC1 = s^2 (K-1)^2 / (K r^2).
-    The population value; a sample estimate carries O(1/sqrt(N)) sampling error.
+    The population value; a sample estimate carries O(1/sqrt(N)) sampling error. Computed
+    without intermediate overflow (any finite noise_std >= 0, radius > 0, integer K >= 2);
+    ValueError where the value itself exceeds float64 (e.g. noise_std / radius > 1e154).
 
     Example:
         >>> float(nc1_isotropic_noise(0.5, 1.0, 4))
@@ -83,7 +117,14 @@ def nc1_isotropic_noise(noise_std, radius, num_classes):
     s = non_negative("noise_std", noise_std)
     r = positive("radius", radius)
     k = integer_at_least("num_classes", num_classes, 2)
-    return s**2 * (k - 1) ** 2 / (k * r**2)
+    if s == 0:
+        return s * 0.0
+    return _power_product(
+        "NC1",
+        ((float(s), 2), (k - 1, 2), (k, -1), (float(r), -2)),
+        (lambda: s**2 * (k - 1) ** 2 / (k * r**2), lambda: (s / r) ** 2 * ((k - 1) ** 2 / k)),
+        f"noise_std={noise_std!r}, radius={radius!r}, num_classes={num_classes!r}",
+    )
 
 
 def _ufm_regularisation(num_classes, n_per_class, lambda_w, lambda_h):
@@ -169,7 +210,9 @@ def minority_collapse_threshold(num_samples, depth, lambda_w, lambda_h):
         n* = N^2 lambda_w lambda_h                                          (L = 1),
         n* = (L N)^{(L+1)/L} (L/(L-1))^{(L-1)/L} lambda_w lambda_h^{1/L}     (L >= 2).
     For L >= 2 a non-zero local minimum already exists for somewhat smaller n_k, but it loses
-    to the origin there (see :func:`imbalanced_deep_linear_minimizer`).
+    to the origin there (see :func:`imbalanced_deep_linear_minimizer`). Computed without
+    intermediate overflow; ValueError where n* itself exceeds float64 (> 1.8e308, e.g.
+    num_samples = 1e300 at L = 1 with lambda_w lambda_h = 1e-6).
 
     Example:
         >>> float(minority_collapse_threshold(100, 1, 1e-3, 1e-3))
@@ -179,13 +222,25 @@ def minority_collapse_threshold(num_samples, depth, lambda_w, lambda_h):
     depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
     lw = _no_bool("lambda_w", lambda_w, positive)
     lh = _no_bool("lambda_h", lambda_h, positive)
+    arguments = (
+        f"num_samples={num_samples!r}, depth={depth}, lambda_w={lambda_w!r}, lambda_h={lambda_h!r}"
+    )
     if depth == 1:
-        return n**2 * lw * lh
-    return (
-        (depth * n) ** ((depth + 1) / depth)
-        * (depth / (depth - 1)) ** ((depth - 1) / depth)
-        * lw
-        * lh ** (1 / depth)
+        return _power_product(
+            "n*", ((n, 2), (float(lw), 1), (float(lh), 1)),
+            (lambda: np.float64(n) ** 2 * lw * lh, lambda: (n * lw) * (n * lh)), arguments,
+        )
+    return _power_product(
+        "n*",
+        ((depth * n, (depth + 1) / depth), (depth / (depth - 1), (depth - 1) / depth),
+         (float(lw), 1), (float(lh), 1 / depth)),
+        (lambda: (
+            (depth * np.float64(n)) ** ((depth + 1) / depth)
+            * (depth / (depth - 1)) ** ((depth - 1) / depth)
+            * lw
+            * lh ** (1 / depth)
+        ),),
+        arguments,
     )
 
 
@@ -262,6 +317,21 @@ MAX_CLASSES = 200
 MAX_RESTARTS = 100
 MAX_SEED = 2**63 - 1
 
+# Domain of :func:`imbalanced_ce_minority_cosine` (measured, restarts=1, seeds 0-2, K_A + K_B in
+# {1+2, 2+2, 5+5, 10+10}, R = n_majority / n_minority in [1e-12, 1e12]). The problem depends on
+# the counts and the weight decays only through R and mu sqrt(n) (mu = sqrt(lambda_w lambda_h);
+# scaling every count by c is the same as mu -> mu sqrt(c)), and the certificate fails when
+# that effective weight decay is small: 0/304 failures at mu = 1e-4 with counts >= 1, but
+# 2/304 at mu = 3e-5, 9/36 at mu = 3e-6, and 12/36 at mu = 1e-4 with n_minority = 1e-3.
+# Hence counts >= 1 (a class has a sample) and mu >= 1e-4. Upper ends: the solve keeps its
+# answer (0.0462369 at R = 10, mu sqrt(n_minority) = 1e-3) for counts up to 1e16 and fails
+# to certify from 1e20 (the factors start at unit scale and must grow to ~sqrt(n)), so
+# counts <= 1e12 leaves four decades of margin (and exceeds any data set's class size);
+# mu >= 1 is refused because there every classifier is zero (||grad F(0)||_2 <=
+# max_k sqrt(n_k)/N <= 1/sqrt(3) < mu when counts >= 1 and K >= 3), no cosine of any pair.
+UFM_COUNT_RANGE = (1.0, 1e12)
+UFM_MU_RANGE = (1e-4, 1.0)  # sqrt(lambda_w lambda_h) in [1e-4, 1)
+
 # Certificate of :func:`imbalanced_ce_minority_cosine`: the convex optimality condition
 # ||grad F(Z)||_2 <= mu holds to this relative slack at every certified point (measured at
 # NC5's defaults: 1e-9 - 1e-8 after L-BFGS with gtol 1e-13).
@@ -286,6 +356,32 @@ def _number(name, value, check):
     if isinstance(value, bool | np.bool_) or np.ndim(value) != 0:
         raise ValueError(f"{name} must be a real number, got {value!r}")
     return float(check(name, value))
+
+
+def _class_count(name, value):
+    """A class size of :func:`imbalanced_ce_minority_cosine`: a real number in
+    UFM_COUNT_RANGE (need not be an integer); see UFM_COUNT_RANGE for the measured bounds."""
+    count = _number(name, value, positive)
+    low, high = UFM_COUNT_RANGE
+    if not low <= count <= high:
+        raise ValueError(
+            f"{name} must be in [{low:g}, {high:g}] (a class size: at least one sample, and at "
+            f"most 1e12, where the certified solve is measured accurate), got {value!r}"
+        )
+    return count
+
+
+def _check_weight_decay(lw, lh, lambda_w, lambda_h):
+    """Refuse mu = sqrt(lambda_w lambda_h) outside UFM_MU_RANGE (the solver sees only mu)."""
+    low, high = UFM_MU_RANGE
+    with np.errstate(all="ignore"):
+        mu = np.sqrt(lw) * np.sqrt(lh)  # no overflow or underflow of the product
+    if not low <= mu < high:
+        raise ValueError(
+            f"sqrt(lambda_w * lambda_h) must be in [{low:g}, {high:g}) (below 1e-4 the "
+            f"optimality certificate fails; from 1 every classifier is zero), got "
+            f"{mu:.3g} from lambda_w={lambda_w!r}, lambda_h={lambda_h!r}"
+        )
 
 
 def _unit_cosine(value):
@@ -366,9 +462,12 @@ def imbalanced_ce_minority_cosine(
     accuracy) and the cosine is undefined: it returns ``nan`` (never a noisy number).
 
     Args:
-        n_majority, n_minority: positive class sizes (need not be integers).
+        n_majority, n_minority: class sizes in [1, 1e12] (need not be integers).
         num_majority: integer in [1, 200 - num_minority]; num_minority: integer in [2, 199].
-        lambda_w, lambda_h: positive weight decays.
+        lambda_w, lambda_h: positive weight decays with sqrt(lambda_w lambda_h) in [1e-4, 1):
+            the solve depends on them only through that product, its certificate fails
+            below 1e-4 (measured), and from 1 every classifier is zero. ValueError outside
+            these ranges (UFM_COUNT_RANGE and UFM_MU_RANGE document the measurements).
         restarts: integer in [1, 100]; seed: integer in [0, 2^63 - 1].
     Returns:
         float: cos(w_a, w_b) for two minority classes a != b, clamped to [-1, 1] (round-off
@@ -378,12 +477,13 @@ def imbalanced_ce_minority_cosine(
         >>> round(imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3), 6)
         -0.333333
     """
-    na = _number("n_majority", n_majority, positive)
-    nb = _number("n_minority", n_minority, positive)
+    na = _class_count("n_majority", n_majority)
+    nb = _class_count("n_minority", n_minority)
     kb = _bounded_int("num_minority", num_minority, 2, MAX_CLASSES - 1)
     ka = _bounded_int("num_majority", num_majority, 1, MAX_CLASSES - kb)
     lw = _number("lambda_w", lambda_w, positive)
     lh = _number("lambda_h", lambda_h, positive)
+    _check_weight_decay(lw, lh, lambda_w, lambda_h)
     restarts = _bounded_int("restarts", restarts, 1, MAX_RESTARTS)
     seed = _bounded_int("seed", seed, 0, MAX_SEED)
     k = ka + kb
@@ -396,11 +496,6 @@ def imbalanced_ce_minority_cosine(
         gradient_norm = np.linalg.norm(fit(z)[1], 2) if np.all(np.isfinite(z)) else np.nan
         return bool(np.isfinite(gradient_norm) and gradient_norm <= mu * (1 + UFM_CERTIFICATE_SLACK))
 
-    if not np.isfinite(mu) or mu == 0:
-        raise ValueError(
-            f"sqrt(lambda_w lambda_h) must be finite and > 0, got {mu!r} "
-            f"(lambda_w={lambda_w!r}, lambda_h={lambda_h!r})"
-        )
     z = _penalised_factor_solve(fit, np.eye(k), mu, rng, restarts)
     if not certified(z):
         gradient = np.linalg.norm(fit(z)[1], 2) if np.all(np.isfinite(z)) else np.nan
@@ -422,6 +517,20 @@ def imbalanced_ce_minority_cosine(
 # 3e-8 for K_A = K_B = 5, E_W = 1, E_H = 5, R in [1, 1000].
 LPM_GAP = 1e-7
 
+# Domain of the layer-peeled functions: sqrt(E_W E_H) in [0.1, 10] (they depend on E_W, E_H only
+# through the radius K sqrt(E_W E_H)). The gap bound 1e-7 is absolute, so it constrains the
+# solution only where F varies by much more than 1e-7: measured max over seeds 0-2 of
+# |cos - (-1/(K-1))| at R = 1 (the ETF) for K_A + K_B = 1+2, 2+2, 5+5, 10+10, 50+50 is
+# <= 4e-6 for sqrt(E_W E_H) in [0.1, 10] (<= 1e-7 near 1), but 3e-2 - 2e-1 at 1e-4 (logits
+# ~ radius/K, so F ~ log K whatever the cosine) and 5e-4 - O(1) from 20 up (F ~ e^{-radius/K}
+# below the gap). Below and above, ValueError naming energy_w and energy_h.
+LPM_ENERGY_RANGE = (0.1, 10.0)
+# R_0 is bracketed by doubling R up to this; beyond it (e.g. K_A = 1, K_B = 2, sqrt(E_W E_H) >= 9)
+# layer_peeled_collapse_threshold raises ValueError (R_0 is finite, Fang et al.'s collapse as
+# R -> inf, but not resolved here). Measured: R_0 = 5.134e10 at 1 + 2 classes,
+# sqrt(E_W E_H) = 7 agrees over seeds 0-2 to 1e-4 relative.
+LPM_MAX_RATIO = 1e12
+
 
 def _layer_peeled_setup(ratio, num_majority, num_minority, energy_w, energy_h):
     r = _number("ratio", ratio, positive)
@@ -432,9 +541,16 @@ def _layer_peeled_setup(ratio, num_majority, num_minority, energy_w, energy_h):
     ew = _number("energy_w", energy_w, positive)
     eh = _number("energy_h", energy_h, positive)
     k = ka + kb
-    radius = k * np.sqrt(ew * eh)
-    if not np.isfinite(radius):
-        raise ValueError(f"K sqrt(energy_w energy_h) must be finite, got {radius!r}")
+    low, high = LPM_ENERGY_RANGE
+    with np.errstate(all="ignore"):
+        energy = np.sqrt(ew) * np.sqrt(eh)  # no overflow or underflow of the product
+    if not low <= energy <= high:
+        raise ValueError(
+            f"sqrt(energy_w * energy_h) must be in [{low:g}, {high:g}] (where the layer-peeled "
+            f"solve is certified to ~1e-6 in the cosine), got {energy:.3g} from "
+            f"energy_w={energy_w!r}, energy_h={energy_h!r}"
+        )
+    radius = k * energy
     sizes = np.array([r] * ka + [1.0] * kb)
     return ka, kb, radius, sizes / sizes.sum()
 
@@ -541,7 +657,9 @@ def layer_peeled_minority_cosine(
     Args:
         ratio: R = n_A / n_B in [1, inf).
         num_majority: K_A in [1, 200 - K_B]; num_minority: K_B in [2, 199].
-        energy_w, energy_h: E_W, E_H > 0.
+        energy_w, energy_h: E_W, E_H > 0 with sqrt(E_W E_H) in [0.1, 10], where the absolute
+            gap certificate pins the cosine to <= ~4e-6 (measured; LPM_ENERGY_RANGE);
+            ValueError outside.
         seed: integer in [0, 2^63 - 1] (random starts of the solver).
     Returns:
         float in [-1, 1] (clamped; round-off <= ~1e-13, see _unit_cosine).
@@ -581,11 +699,15 @@ def layer_peeled_collapse_threshold(
     setting, so R_0 is good to ~1e-6 relative whatever ``xtol`` below that.
 
     Args:
-        num_majority, num_minority, energy_w, energy_h: as in layer_peeled_minority_cosine.
+        num_majority, num_minority, energy_w, energy_h: as in layer_peeled_minority_cosine
+            (sqrt(E_W E_H) in [0.1, 10]).
         xtol: relative tolerance on R_0 in [1e-10, 0.1].
         seed: integer in [0, 2^63 - 1].
     Returns:
         float R_0 >= 1.
+    Raises:
+        ValueError: also where R_0 > 1e12 (LPM_MAX_RATIO; small K with sqrt(E_W E_H) near
+            10): R_0 is finite (collapse holds as R -> inf) but beyond the bracket searched.
 
     Example:
         >>> round(layer_peeled_collapse_threshold(5, 5, 1.0, 5.0), 3)
@@ -608,8 +730,13 @@ def layer_peeled_collapse_threshold(
         raise RuntimeError("collapse margin >= 0 at R = 1: the ETF should be the optimum there")
     while margin(high) < 0:
         low, high = high, 2 * high
-        if high > 1e12:
-            raise RuntimeError("no minority collapse found for R <= 1e12")
+        if high > LPM_MAX_RATIO:
+            raise ValueError(
+                f"R_0 > {LPM_MAX_RATIO:g}, beyond the bracketing range, for num_majority="
+                f"{num_majority!r}, num_minority={num_minority!r}, energy_w={energy_w!r}, "
+                f"energy_h={energy_h!r}: R_0 grows ~exponentially in sqrt(energy_w * energy_h) "
+                "(lower the energies or add classes)"
+            )
     return float(optimize.brentq(margin, low, high, xtol=1e-12, rtol=tol))
 
 
