@@ -66,8 +66,10 @@ teach-html: $(STAMP)
 teach-screenshots: $(STAMP)
 	$(BIN)/python notebooks/browser.py notebooks/screenshots
 
+## lint: ruff's checks and its formatting (`ruff format theory sims figures tests notebooks` fixes the latter)
 lint: $(STAMP)
 	$(BIN)/ruff check theory sims figures tests notebooks
+	$(BIN)/ruff format --check theory sims figures tests notebooks
 
 clean:
 	rm -rf .cache figures/out results .pytest_cache .hypothesis .ruff_cache notebooks/__marimo__

@@ -19,15 +19,20 @@ def main():
     params = claim.params()
     run = claim.simulate().runs[0]
     sigmas, epsilon, duration = np.array(params["sigmas"]), params["epsilon"], params["duration"]
-    observed = simulated_closing_times(run, sigmas=sigmas, epsilon=epsilon, duration=duration,
-                                       onsets=params["onsets"])
+    observed = simulated_closing_times(
+        run, sigmas=sigmas, epsilon=epsilon, duration=duration, onsets=params["onsets"]
+    )
     fine = np.linspace(0.95 / sigmas.max(), 1.05, 50)  # 1/sigma
     predicted = [claim.closed_form(1 / x, 2, epsilon / x, duration * x) for x in fine]
     fig, ax = style.plt.subplots()
-    style.theory_line(ax, fine, predicted, color=style.PALETTE[0],
-                      label=r"theory $t_c(\sigma)$")
-    style.sim_markers(ax, 1.0 / sigmas, observed, color=style.PALETTE[1],
-                      label=f"GD (lr = {run.learning_rate:g}), hierarchy's singular values")
+    style.theory_line(ax, fine, predicted, color=style.PALETTE[0], label=r"theory $t_c(\sigma)$")
+    style.sim_markers(
+        ax,
+        1.0 / sigmas,
+        observed,
+        color=style.PALETTE[1],
+        label=f"GD (lr = {run.learning_rate:g}), hierarchy's singular values",
+    )
     ax.set_xlim(0.0, 1.1)
     ax.set_ylim(0.0, None)
     ax.set_xlabel(r"$1/\sigma_\alpha$")

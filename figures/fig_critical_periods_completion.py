@@ -25,10 +25,10 @@ def main():
         style.sim_markers(ax, x, mean, color=color, label=f"D = {run.depth} (GD)")
         ax.errorbar(x, mean, yerr=standard_error, fmt="none", color=color)
         if run.depth == 1:
-            level = np.mean([claim.closed_form(run.target, init, run.full.astype(bool))
-                             for init in run.init])
-            style.theory_line(ax, x, np.full_like(x, level), color=color,
-                              label="D = 1 theory (entries never move)")
+            level = np.mean([claim.closed_form(run.target, init, run.full.astype(bool)) for init in run.init])
+            style.theory_line(
+                ax, x, np.full_like(x, level), color=color, label="D = 1 theory (entries never move)"
+            )
     ax.set_xscale("log")
     ax.set_xlabel("pre-training steps on the deficit task (left point: none)")
     ax.set_ylabel("test error on unobserved entries")

@@ -26,13 +26,22 @@ def main():
     for color, pair in zip(style.PALETTE, claim.simulate(), strict=False):
         run = pair.runs[0]
         for length, width in ((1.0, 1.6), (0.5, 0.8)):
-            style.theory_line(ax, fine, claim.closed_form(1.0, run.depth, params["k0"], fine,
-                                                          fine + length),
-                              color=color, lw=width,
-                              label=f"D = {run.depth}" if length == 1.0 else None)
+            style.theory_line(
+                ax,
+                fine,
+                claim.closed_form(1.0, run.depth, params["k0"], fine, fine + length),
+                color=color,
+                lw=width,
+                label=f"D = {run.depth}" if length == 1.0 else None,
+            )
             chosen = np.isclose(lengths, length)
-            style.sim_markers(ax, onsets[chosen], run.K_b[chosen, -1, 0] / run.sigma[chosen, 0],
-                              color=color, marker="o" if length == 1.0 else "s")
+            style.sim_markers(
+                ax,
+                onsets[chosen],
+                run.K_b[chosen, -1, 0] / run.sigma[chosen, 0],
+                color=color,
+                marker="o" if length == 1.0 else "s",
+            )
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
     ax.set_xscale("symlog", linthresh=1.0)  # linear on [0, 1], logarithmic beyond
     ax.set_xlim(-0.1, 25.0)

@@ -24,8 +24,7 @@ def pathways_panel(ax):
     fine = np.linspace(0.0, params["t_max"], 400)
     modes = np.unique(np.round(sigma, 12), return_index=True)[1][::-1]  # distinct, largest first
     for color, mode in zip(style.PALETTE, modes, strict=False):
-        k_a, k_b = cp1.closed_form(fine, sigma[mode], params["depth"], params["k0"],
-                                   *params["window"])
+        k_a, k_b = cp1.closed_form(fine, sigma[mode], params["depth"], params["k0"], *params["window"])
         style.theory_line(ax, fine, k_a, color=color, label=rf"$\sigma = {sigma[mode]:.2f}$")
         style.theory_line(ax, fine, k_b, color=color)
         style.sim_markers(ax, run.t[::3], run.K_a[0, ::3, mode], color=color)
@@ -54,8 +53,9 @@ def ratio_panel(ax, *, horizon=8.0):
     ax.set_yscale("log")
     ax.set_xlabel("time t = lr x step")
     ax.set_ylabel(r"$K_a / K_b$")
-    ax.set_title(f"CP5: sigma = 1, lr = {params['learning_rate']:g}: relaxes (D=1), "
-                 "frozen (D=2), grows (D>2)")
+    ax.set_title(
+        f"CP5: sigma = 1, lr = {params['learning_rate']:g}: relaxes (D=1), frozen (D=2), grows (D>2)"
+    )
     ax.legend()
 
 

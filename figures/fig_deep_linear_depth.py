@@ -20,8 +20,13 @@ def main():
     sweep = claim.simulate()
     fig, ax = plt.subplots(figsize=(8.4, 4.2))
     theory_steps = sweep.groupby("depth")["theory_steps"].first()
-    style.theory_line(ax, theory_steps.index, theory_steps.to_numpy(), color=style.PALETTE[0],
-                      label="theory, decoupled start")
+    style.theory_line(
+        ax,
+        theory_steps.index,
+        theory_steps.to_numpy(),
+        color=style.PALETTE[0],
+        label="theory, decoupled start",
+    )
     budget = p["budget"] * theory_steps.max()
     ax.axhline(budget, color="gray", linestyle="--", linewidth=1)
     ax.text(theory_steps.index.min(), budget * 1.08, "step budget", color="gray", fontsize=8)
@@ -32,18 +37,25 @@ def main():
         never = ok[~np.isfinite(ok["steps"])]
         diverged = int(group["diverged"].sum())
         label = f"{kind} (GD)" + (f", {diverged} diverged (not shown)" if diverged else "")
-        style.sim_markers(ax, reached["depth"] * offsets[kind], reached["steps"], color=color,
-                          label=label)
+        style.sim_markers(ax, reached["depth"] * offsets[kind], reached["steps"], color=color, label=label)
         if len(never):
-            ax.plot(never["depth"] * offsets[kind], np.full(len(never), budget), "^",
-                    color=color, markerfacecolor="none")
-    ax.set(xscale="log", yscale="log", xlabel="depth D (number of weight matrices)",
-           ylabel="GD steps to reach the loss",
-           title="Depth-independent learning from a decoupled start (DL4)")
+            ax.plot(
+                never["depth"] * offsets[kind],
+                np.full(len(never), budget),
+                "^",
+                color=color,
+                markerfacecolor="none",
+            )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="depth D (number of weight matrices)",
+        ylabel="GD steps to reach the loss",
+        title="Depth-independent learning from a decoupled start (DL4)",
+    )
     ax.set_xticks(theory_steps.index, [str(d) for d in theory_steps.index])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.plot([], [], "^", color="gray", markerfacecolor="none",
-            label="not reached within the budget")
+    ax.plot([], [], "^", color="gray", markerfacecolor="none", label="not reached within the budget")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     style.save(fig, "fig_deep_linear_depth")

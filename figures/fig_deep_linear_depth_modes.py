@@ -22,8 +22,9 @@ def main():
         run = pair.runs[0]  # at the claim's learning rate
         fine = np.linspace(0, run.t[-1], 300)
         for k, (s, color) in enumerate(zip(run.s, style.PALETTE, strict=False)):
-            style.theory_line(ax, fine, claim.closed_form(fine, s, run.u0, run.depth),
-                              color=color, label=f"s = {s:g}")
+            style.theory_line(
+                ax, fine, claim.closed_form(fine, s, run.u0, run.depth), color=color, label=f"s = {s:g}"
+            )
             style.sim_markers(ax, run.t[::3], run.u[::3, k], color=color, markersize=3)
         ax.set_title(f"depth D = {run.depth}")
         ax.set_xlabel("t = lr x step")
@@ -31,8 +32,10 @@ def main():
         ax.set_ylabel("mode strength u(t)")
     axes[0, 0].legend()
     run = pairs[0].runs[0]
-    fig.suptitle(f"Deep linear networks from u0 = {run.u0:g}: lines theory, markers GD "
-                 f"(lr = {run.learning_rate:g}) (DL3)")
+    fig.suptitle(
+        f"Deep linear networks from u0 = {run.u0:g}: lines theory, markers GD "
+        f"(lr = {run.learning_rate:g}) (DL3)"
+    )
     fig.tight_layout()
     style.save(fig, "fig_deep_linear_depth_modes")
 

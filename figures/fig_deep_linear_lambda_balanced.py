@@ -27,8 +27,7 @@ def main():
         for k, (i, j) in enumerate(np.ndindex(*exact.shape[1:])):
             color = style.PALETTE[k % len(style.PALETTE)]
             style.theory_line(ax, fine, exact[:, i, j], color=color, linewidth=1)
-            style.sim_markers(ax, run.t[::2], run.products[member, ::2, i, j], color=color,
-                              markersize=2.5)
+            style.sim_markers(ax, run.t[::2], run.products[member, ::2, i, j], color=color, markersize=2.5)
         ax.set(title=f"lambda = {lam:g}", xlabel="t = lr x step")
     axes[0].set_ylabel("entries of W2 W1 (t)")
     fig.suptitle("Lambda-balanced two-layer network: lines closed form, markers GD (DL6)")

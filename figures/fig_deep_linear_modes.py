@@ -20,13 +20,15 @@ def main():
     fine = np.linspace(0, run.t[-1], 400)
     fig, ax = plt.subplots()
     for k, (s, color) in enumerate(zip(run.s, style.PALETTE, strict=False)):
-        style.theory_line(ax, fine, claim.closed_form(fine, s, run.u0), color=color,
-                          label=f"s = {s:g}")
+        style.theory_line(ax, fine, claim.closed_form(fine, s, run.u0), color=color, label=f"s = {s:g}")
         style.sim_markers(ax, run.t[::2], run.u[::2, k], color=color)
     ax.plot([], [], "-", color="gray", label="theory (eq. 12)")
     ax.plot([], [], "o", color="gray", markerfacecolor="none", label=f"GD, lr = {run.learning_rate:g}")
-    ax.set(xlabel="t = learning rate x step", ylabel="mode strength u(t)",
-           title="Two-layer linear network: stage-like learning of each mode (DL1)")
+    ax.set(
+        xlabel="t = learning rate x step",
+        ylabel="mode strength u(t)",
+        title="Two-layer linear network: stage-like learning of each mode (DL1)",
+    )
     ax.legend(ncols=2)
     style.save(fig, "fig_deep_linear_modes")
 

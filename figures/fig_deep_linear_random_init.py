@@ -22,11 +22,15 @@ def main():
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     every = max(len(run.t) // 60, 1)
     for k, color in zip(range(s.size), style.PALETTE, strict=False):
-        style.theory_line(left, run.t, theory.mode_strength(run.t, s[k], u0[0, k]),
-                          color=color, label=f"s = {s[k]:g}")
+        style.theory_line(
+            left, run.t, theory.mode_strength(run.t, s[k], u0[0, k]), color=color, label=f"s = {s[k]:g}"
+        )
         style.sim_markers(left, run.t[::every], run.u[0, ::every, k], color=color)
-    left.set(xlabel="t = lr x step", ylabel="mode strength u(t)",
-             title=f"one random init (std {p['init_std']:g}): markers GD, lines eq. 12 from u0_eff")
+    left.set(
+        xlabel="t = lr x step",
+        ylabel="mode strength u(t)",
+        title=f"one random init (std {p['init_std']:g}): markers GD, lines eq. 12 from u0_eff",
+    )
     left.legend()
     predicted = claim.closed_form(s[None, :], u0, s[None, :] / 2)
     for k, color in zip(range(s.size), style.PALETTE, strict=False):
@@ -34,8 +38,11 @@ def main():
     lims = [predicted.min() * 0.95, predicted.max() * 1.05]
     style.theory_line(right, lims, lims, color="gray", label="simulation = theory")
     error = np.nanmax(np.abs(half / predicted - 1))
-    right.set(xlabel="theory: learning_time(s, u0_eff, s/2)", ylabel="simulation: time to s/2",
-              title=f"{half.shape[0]} seeds, max relative error {error:.2%}")
+    right.set(
+        xlabel="theory: learning_time(s, u0_eff, s/2)",
+        ylabel="simulation: time to s/2",
+        title=f"{half.shape[0]} seeds, max relative error {error:.2%}",
+    )
     right.legend()
     fig.suptitle("Small random init: modes learned in order of s (DL2)")
     fig.tight_layout()

@@ -37,16 +37,26 @@ def main():
         info = run["information"][member, :, LAST_HIDDEN, :, 0]
         for k, (name, *_rest) in enumerate(SCHEMES):
             ax.plot(epochs, info[:, k], "-", color=style.PALETTE[k], label=f"binned, {name}")
-        kdes = kde_information_plane(params=claim.params(), member=member, layer=LAST_HIDDEN,
-                                     records=records.tolist(),
-                                     noise_variances=list(NOISE_VARIANCES))
+        kdes = kde_information_plane(
+            params=claim.params(),
+            member=member,
+            layer=LAST_HIDDEN,
+            records=records.tolist(),
+            noise_variances=list(NOISE_VARIANCES),
+        )
         for j, (variance, kde) in enumerate(zip(NOISE_VARIANCES, kdes, strict=True)):
-            ax.plot(epochs[records], kde, "--", marker="s", markerfacecolor="none",
-                    color=style.PALETTE[5 + j], label=f"KDE upper bound, sigma^2 = {variance:g}")
+            ax.plot(
+                epochs[records],
+                kde,
+                "--",
+                marker="s",
+                markerfacecolor="none",
+                color=style.PALETTE[5 + j],
+                label=f"KDE upper bound, sigma^2 = {variance:g}",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title(f"{'ReLU' if relu else 'tanh'}, last hidden layer (3 units), "
-                     f"{run['data']} data")
+        ax.set_title(f"{'ReLU' if relu else 'tanh'}, last hidden layer (3 units), {run['data']} data")
     axes[0].set_ylabel("I(X;T) (bits)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)

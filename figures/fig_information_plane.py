@@ -39,16 +39,25 @@ def main():
         info = run["information"][member, :, :, scheme, :]
         for layer in range(info.shape[1]):
             ax.plot(info[:, layer, 0], info[:, layer, 1], "-", color="0.8", lw=0.8, zorder=1)
-            points = ax.scatter(info[:, layer, 0], info[:, layer, 1], c=epochs, norm=norm,
-                                cmap="viridis", s=9, zorder=2)
-            ax.annotate(f"L{layer + 1}", (info[-1, layer, 0], info[-1, layer, 1]), fontsize=7,
-                        xytext=(3, -8), textcoords="offset points")
+            points = ax.scatter(
+                info[:, layer, 0], info[:, layer, 1], c=epochs, norm=norm, cmap="viridis", s=9, zorder=2
+            )
+            ax.annotate(
+                f"L{layer + 1}",
+                (info[-1, layer, 0], info[-1, layer, 1]),
+                fontsize=7,
+                xytext=(3, -8),
+                textcoords="offset points",
+            )
         ax.set_title(title)
         ax.set_xlabel("I(X;T) (bits)")
     axes[0].set_ylabel("I(T;Y) (bits)")
     fig.colorbar(points, ax=axes, label="epoch", shrink=0.9)
-    fig.suptitle(f"Information plane, {run['data']} data ({run['n_train']} training rows), {bins} "
-                 "vs width binning; L6 = softmax output", fontsize=10)
+    fig.suptitle(
+        f"Information plane, {run['data']} data ({run['n_train']} training rows), {bins} "
+        "vs width binning; L6 = softmax output",
+        fontsize=10,
+    )
     style.save(fig, "fig_information_plane")
 
 

@@ -32,16 +32,25 @@ def main():
     fig, ax = plt.subplots()
     for k, (activation, binning) in enumerate(models.SINGLE_UNIT_BINNINGS.items()):
         color = style.PALETTE[k]
-        style.theory_line(ax, grid, binned_entropy(grid, activation=activation, **binning),
-                          color=color, label=NAMES[activation])
+        style.theory_line(
+            ax,
+            grid,
+            binned_entropy(grid, activation=activation, **binning),
+            color=color,
+            label=NAMES[activation],
+        )
         style.sim_markers(ax, weights, run.binned_entropy[activation][:, 0], color=color)
-    ax.plot(grid, binned_entropy(grid, activation="relu"), ":", color=style.PALETTE[2],
-            label="ReLU, 30 bins on [-1, 1] (theory only, not checked by IB3)")
+    ax.plot(
+        grid,
+        binned_entropy(grid, activation="relu"),
+        ":",
+        color=style.PALETTE[2],
+        label="ReLU, 30 bins on [-1, 1] (theory only, not checked by IB3)",
+    )
     ax.set_xscale("log")
     ax.set_xlabel("weight w")
     ax.set_ylabel("binned entropy H(T) = I(X;T) (bits)")
-    ax.legend(title=f"line: exact; markers: IB3's {claim.defaults['n_samples']:,} samples",
-              fontsize=8)
+    ax.legend(title=f"line: exact; markers: IB3's {claim.defaults['n_samples']:,} samples", fontsize=8)
     style.save(fig, "fig_information_single_unit")
 
 

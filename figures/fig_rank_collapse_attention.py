@@ -26,18 +26,32 @@ def pure_attention(ax):
     run = claim.simulate()
     r_in, r_out = run.residual[:, :-1], run.residual[:, 1:]
     fitted = (run.eps <= 0.05) & (r_out > 1e3 * ROUNDING_FLOOR * run.scale)
-    ax.loglog(r_in[~fitted], r_out[~fitted], "o", color="0.6", markersize=3,
-              markerfacecolor="none", label="layer pairs outside the fit (sim)")
-    ax.loglog(r_in[fitted], r_out[fitted], "o", color=style.PALETTE[1], markersize=3,
-              label="layer pairs in the slope fit (sim)")
+    ax.loglog(
+        r_in[~fitted],
+        r_out[~fitted],
+        "o",
+        color="0.6",
+        markersize=3,
+        markerfacecolor="none",
+        label="layer pairs outside the fit (sim)",
+    )
+    ax.loglog(
+        r_in[fitted],
+        r_out[fitted],
+        "o",
+        color=style.PALETTE[1],
+        markersize=3,
+        label="layer pairs in the slope fit (sim)",
+    )
     grid = np.geomspace(1e-5, r_in.max() * 3, 50)
-    bound = claim.closed_form(grid, gamma=np.median(run.gamma[fitted]),
-                              beta=np.median(run.beta[fitted]), d_qk=params["width"])
-    style.theory_line(ax, grid, bound, color=style.PALETTE[0],
-                      label="(4 gamma beta / sqrt(d)) r^3, median gamma beta")
+    bound = claim.closed_form(
+        grid, gamma=np.median(run.gamma[fitted]), beta=np.median(run.beta[fitted]), d_qk=params["width"]
+    )
+    style.theory_line(
+        ax, grid, bound, color=style.PALETTE[0], label="(4 gamma beta / sqrt(d)) r^3, median gamma beta"
+    )
     ax.axhline(EPS * np.median(run.scale), color="0.5", linestyle=":", linewidth=1)
-    ax.text(grid[-1], 3 * EPS * np.median(run.scale), "float64 rounding", ha="right",
-            fontsize=8, color="0.4")
+    ax.text(grid[-1], 3 * EPS * np.median(run.scale), "float64 rounding", ha="right", fontsize=8, color="0.4")
     ax.set_xlabel("r_l = ||x_l - 1 mean^T||_{1,inf}")
     ax.set_ylabel("r_{l+1}")
     ax.set_title(f"RC1: pure attention, {params['seeds']} seeds, width {params['width']}")
@@ -55,10 +69,10 @@ def skip_connections(ax):
         name = f"1/sqrt({depth})" if k == 0 else f"{alpha:g}"
         growth = claim.closed_form(alpha, layers)
         predicted = predicted_token_ratio(growth, (tokens - 1) * width, width / tokens, tokens)
-        style.theory_line(ax, layers, predicted, color=color,
-                          label=f"alpha = {name}: (1 + alpha^2)^l growth")
-        style.sim_markers(ax, layers[::3], np.median(run.ratio[k], axis=0)[::3], color=color,
-                          label=f"alpha = {name} (sim)")
+        style.theory_line(ax, layers, predicted, color=color, label=f"alpha = {name}: (1 + alpha^2)^l growth")
+        style.sim_markers(
+            ax, layers[::3], np.median(run.ratio[k], axis=0)[::3], color=color, label=f"alpha = {name} (sim)"
+        )
     ax.set_yscale("log")
     ax.set_xlabel("layer l")
     ax.set_ylabel("||x - 1 mean^T||_F / ||x||_F")

@@ -29,14 +29,15 @@ def main():
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 4.0))
 
     gd = run.gd
-    flow = end_to_end_flow(claim.closed_form, gd.init, gd.sigma_xx, gd.sigma_yx,
-                           params["depth"], gd.t)
+    flow = end_to_end_flow(claim.closed_form, gd.init, gd.sigma_xx, gd.sigma_yx, params["depth"], gd.t)
     distances = np.linalg.norm(gd.products - flow, axis=(2, 3)) / np.linalg.norm(gd.init)
     for k, (lr, distance) in enumerate(zip(gd.learning_rates, distances, strict=True)):
-        style.sim_markers(left, gd.t[1:], distance[1:], color=style.PALETTE[k],
-                          label=f"GD, lr = {lr:g} (sim)")
-    style.theory_line(left, gd.t[1:], 2 * distances[0, 1:], color=style.PALETTE[1],
-                      label="O(lr): twice the distance at lr")
+        style.sim_markers(
+            left, gd.t[1:], distance[1:], color=style.PALETTE[k], label=f"GD, lr = {lr:g} (sim)"
+        )
+    style.theory_line(
+        left, gd.t[1:], 2 * distances[0, 1:], color=style.PALETTE[1], label="O(lr): twice the distance at lr"
+    )
     left.set_yscale("log")
     left.set_xlabel("time t = lr x step")
     left.set_ylabel("||W_GD(t) - W_flow(t)||_F / ||W(0)||_F")
@@ -46,11 +47,20 @@ def main():
     completion = run.completion
     depths = completion.depths
     for seed in range(completion.effective_rank.shape[1]):
-        style.sim_markers(right, depths, completion.effective_rank[:, seed],
-                          color=style.PALETTE[0],
-                          label="learned matrix (sim)" if seed == 0 else None)
-    style.theory_line(right, depths, np.full(depths.size, params["completion"]["rank"]),
-                      color=style.PALETTE[1], label="rank of the ground truth")
+        style.sim_markers(
+            right,
+            depths,
+            completion.effective_rank[:, seed],
+            color=style.PALETTE[0],
+            label="learned matrix (sim)" if seed == 0 else None,
+        )
+    style.theory_line(
+        right,
+        depths,
+        np.full(depths.size, params["completion"]["rank"]),
+        color=style.PALETTE[1],
+        label="rank of the ground truth",
+    )
     right.set_xticks(depths)
     right.set_xlabel("depth N of the factorisation")
     right.set_ylabel("effective rank")

@@ -30,10 +30,12 @@ def main():
     layers = np.arange(1, params["rank_depth"] + 1)
     for k, kind in enumerate(["gaussian", "orthogonal"]):
         ranks = getattr(run, f"{kind}_rank")
-        style.sim_markers(left, layers, np.median(ranks, axis=0), color=style.PALETTE[k],
-                          label=f"{kind} factors (sim)")
-    style.theory_line(left, layers, np.full(layers.size, params["rank_n"]),
-                      color=style.PALETTE[1], label="orthogonal: n")
+        style.sim_markers(
+            left, layers, np.median(ranks, axis=0), color=style.PALETTE[k], label=f"{kind} factors (sim)"
+        )
+    style.theory_line(
+        left, layers, np.full(layers.size, params["rank_n"]), color=style.PALETTE[1], label="orthogonal: n"
+    )
     left.set_xscale("log")
     left.set_xlabel("depth l")
     left.set_ylabel(f"effective rank of W_l ... W_1 (n = {params['rank_n']})")
@@ -41,16 +43,30 @@ def main():
 
     _, square = claim.closed_form
     grid = np.geomspace(1, 100, 100)
-    style.theory_line(right, grid, square(ORIGIN_BIN_HALF_SIDE, grid), color=style.PALETTE[0],
-                      label="square |Re z|, |Im z| < 0.05: product law")
-    right.plot(grid, theory.product_eigenvalue_fraction(ORIGIN_BIN_HALF_SIDE, grid), "--",
-               color="0.5", linewidth=1, label="disk |z| < 0.05: 0.05^(2/depth)")
+    style.theory_line(
+        right,
+        grid,
+        square(ORIGIN_BIN_HALF_SIDE, grid),
+        color=style.PALETTE[0],
+        label="square |Re z|, |Im z| < 0.05: product law",
+    )
+    right.plot(
+        grid,
+        theory.product_eigenvalue_fraction(ORIGIN_BIN_HALF_SIDE, grid),
+        "--",
+        color="0.5",
+        linewidth=1,
+        label="disk |z| < 0.05: 0.05^(2/depth)",
+    )
     others = claim.simulate(fraction_depths=OTHER_DEPTHS)
-    for data, label, filled in [(others, "other depths (sim, not checked)", False),
-                                (run, f"RC3's depths, n = {params['fraction_n']} (sim)", True)]:
+    for data, label, filled in [
+        (others, "other depths (sim, not checked)", False),
+        (run, f"RC3's depths, n = {params['fraction_n']} (sim)", True),
+    ]:
         measured = origin_bin_fraction(data.eigenvalues, ORIGIN_BIN_HALF_SIDE).mean(axis=1)
-        (line,) = style.sim_markers(right, data.fraction_depths, measured,
-                                    color=style.PALETTE[1], label=label)
+        (line,) = style.sim_markers(
+            right, data.fraction_depths, measured, color=style.PALETTE[1], label=label
+        )
         if filled:
             line.set_markerfacecolor(style.PALETTE[1])
     right.set_xscale("log")

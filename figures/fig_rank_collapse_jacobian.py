@@ -30,16 +30,22 @@ def main():
         layers = np.arange(1, variance.shape[1] + 1)
         infinite = claim.closed_form(layers, weights=kind, nonlinearity="relu")
         bias = jacobian_width_bias(layers, n, kind)
-        style.theory_line(ax, layers, infinite + bias, color=color,
-                          label=f"{kind}: theory + width bias")
-        ax.plot(layers, infinite, "--", color=color, linewidth=1,
-                label=f"{kind}: theory, infinite width")
+        style.theory_line(ax, layers, infinite + bias, color=color, label=f"{kind}: theory + width bias")
+        ax.plot(layers, infinite, "--", color=color, linewidth=1, label=f"{kind}: theory, infinite width")
         mean = variance.mean(axis=0)
         style.sim_markers(ax, layers, mean, color=color, label=f"{kind}: width {n} (sim)")
         checked = run.depths - 1
-        allowed = (4 * variance.std(axis=0, ddof=1) / np.sqrt(seeds) + WIDTH_EXPANSION * bias)
-        ax.errorbar(layers[checked], mean[checked], yerr=allowed[checked], fmt="o",
-                    color=color, elinewidth=1, capsize=3, zorder=4)
+        allowed = 4 * variance.std(axis=0, ddof=1) / np.sqrt(seeds) + WIDTH_EXPANSION * bias
+        ax.errorbar(
+            layers[checked],
+            mean[checked],
+            yerr=allowed[checked],
+            fmt="o",
+            color=color,
+            elinewidth=1,
+            capsize=3,
+            zorder=4,
+        )
     ax.set_xlabel("depth L")
     ax.set_ylabel("variance of the spectrum of J J^T")
     ax.set_title(f"RC4: checked at L = {', '.join(map(str, run.depths))} (filled)")

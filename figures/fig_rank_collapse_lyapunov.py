@@ -23,14 +23,18 @@ def main():
     lyapunov, _ = claim.closed_form
     index = np.arange(1, n + 1)
     fig, ax = plt.subplots()
-    style.theory_line(ax, index, lyapunov(n), color=style.PALETTE[0],
-                      label="theory (Newman 1986)")
+    style.theory_line(ax, index, lyapunov(n), color=style.PALETTE[0], label="theory (Newman 1986)")
     stderr = samples.std(axis=0, ddof=1) / np.sqrt(samples.shape[0])
-    ax.errorbar(index, samples.mean(axis=0), yerr=4 * stderr, fmt="none",
-                ecolor=style.PALETTE[1], elinewidth=1)
-    style.sim_markers(ax, index, samples.mean(axis=0), color=style.PALETTE[1],
-                      label=f"QR accumulation, {params['depth']} layers x {params['seeds']} "
-                            f"seeds")
+    ax.errorbar(
+        index, samples.mean(axis=0), yerr=4 * stderr, fmt="none", ecolor=style.PALETTE[1], elinewidth=1
+    )
+    style.sim_markers(
+        ax,
+        index,
+        samples.mean(axis=0),
+        color=style.PALETTE[1],
+        label=f"QR accumulation, {params['depth']} layers x {params['seeds']} seeds",
+    )
     ax.set_xlabel("index i")
     ax.set_ylabel("Lyapunov exponent lambda_i (nats / layer)")
     ax.set_title(f"RC3: products of N(0, 1/n) matrices, n = {n}")

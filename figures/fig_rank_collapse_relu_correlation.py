@@ -19,7 +19,6 @@ LONG = 1000
 OTHER_STARTS = [-0.5, 0.0, 0.5]  # beyond the claim's c0: shown, not checked by the report
 
 
-
 def main():
     style.use()
     claim = registry.get("RC5")
@@ -34,16 +33,29 @@ def main():
         measured = claim.simulate(c0=c0).cosines.mean(axis=0)
         predicted = claim.closed_form(c0, long_layers)
         checked = c0 == params["c0"]
-        for ax, y_theory, y_sim, count in [(left, predicted, measured, depth),
-                                           (right, 1 - predicted, 1 - measured, LONG)]:
-            style.theory_line(ax, long_layers[:count], y_theory[:count], color=color,
-                              label=f"c0 = {c0}: theory")
-            (line,) = style.sim_markers(ax, layers[::2], y_sim[::2], color=color,
-                                        label=f"c0 = {c0}: sim" + (" (RC5)" if checked else ""))
+        for ax, y_theory, y_sim, count in [
+            (left, predicted, measured, depth),
+            (right, 1 - predicted, 1 - measured, LONG),
+        ]:
+            style.theory_line(
+                ax, long_layers[:count], y_theory[:count], color=color, label=f"c0 = {c0}: theory"
+            )
+            (line,) = style.sim_markers(
+                ax,
+                layers[::2],
+                y_sim[::2],
+                color=color,
+                label=f"c0 = {c0}: sim" + (" (RC5)" if checked else ""),
+            )
             if checked:
                 line.set_markerfacecolor(color)
-    right.plot(long_layers, theory.relu_decorrelation_asymptote(long_layers), "--",
-               color="0.3", label="9 pi^2 / (2 l^2)")
+    right.plot(
+        long_layers,
+        theory.relu_decorrelation_asymptote(long_layers),
+        "--",
+        color="0.3",
+        label="9 pi^2 / (2 l^2)",
+    )
     left.set_xlabel("layer l")
     left.set_ylabel("correlation c_l")
     left.legend(loc="lower right", fontsize=7)
@@ -52,8 +64,7 @@ def main():
     right.set_xlabel("layer l")
     right.set_ylabel("1 - c_l")
     right.legend(loc="lower left", fontsize=7)
-    fig.suptitle(f"Deep ReLU networks map all inputs together (width {params['n']}, "
-                 f"{params['seeds']} seeds)")
+    fig.suptitle(f"Deep ReLU networks map all inputs together (width {params['n']}, {params['seeds']} seeds)")
     fig.tight_layout()
     style.save(fig, "fig_rank_collapse_relu_correlation")
 

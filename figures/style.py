@@ -57,8 +57,9 @@ def theory_line(ax, x, y, *, color, label=None, **kwargs):
 def sim_markers(ax, x, y, *, color, label=None, **kwargs):
     """Simulation: open markers, drawn over the theory line."""
     kwargs.setdefault("marker", "o")
-    return ax.plot(x, y, linestyle="none", markerfacecolor="none", color=color,
-                   label=label, zorder=3, **kwargs)
+    return ax.plot(
+        x, y, linestyle="none", markerfacecolor="none", color=color, label=label, zorder=3, **kwargs
+    )
 
 
 def save(fig, name: str) -> list[Path]:

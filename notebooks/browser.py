@@ -26,13 +26,14 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parent
 
 
-
 def rendered(heading: str, plots: int = 1) -> str:
     """JavaScript that is true once the page shows ``heading`` and ``plots`` matplotlib plots
     (a cell still computing shows a spinner, not its plot)."""
-    return (f"document.body.innerText.includes({heading!r}) && "
-            "document.querySelectorAll('img[src^=\"data:image/png\"]').length >= "
-            f"{plots}")
+    return (
+        f"document.body.innerText.includes({heading!r}) && "
+        "document.querySelectorAll('img[src^=\"data:image/png\"]').length >= "
+        f"{plots}"
+    )
 
 
 # README screenshots: (file name, notebook, heading, plots on the page, heading to scroll to).
@@ -42,8 +43,13 @@ SHOTS = (
     ("critical_periods.png", "critical_periods", "Critical learning periods", 1, None),
     ("neural_collapse.png", "neural_collapse", "Neural collapse", 1, None),
     ("information.png", "information", "The information bottleneck", 2, None),
-    ("information_plane.png", "information", "The information bottleneck", 2,
-     "The information plane of a trained network"),
+    (
+        "information_plane.png",
+        "information",
+        "The information bottleneck",
+        2,
+        "The information plane of a trained network",
+    ),
 )
 
 
@@ -69,9 +75,24 @@ def marimo_server(timeout=90.0):
     """``marimo run notebooks`` on a free loopback port; yields its URL, always stops it."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "marimo", "run", str(NOTEBOOKS), "--headless",
-         "--host", "127.0.0.1", "--port", str(port), "--no-token"],
-        cwd=NOTEBOOKS.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "marimo",
+            "run",
+            str(NOTEBOOKS),
+            "--headless",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-token",
+        ],
+        cwd=NOTEBOOKS.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -102,11 +123,21 @@ def screenshot(url, out, *, ready, scroll_to=None, timeout=120.0, window=(1200, 
         raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
     port = free_port()
     browser = subprocess.Popen(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--window-size={},{}".format(*window), "--remote-debugging-address=127.0.0.1",
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network but loopback
-         f"--remote-debugging-port={port}", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size={},{}".format(*window),
+            "--remote-debugging-address=127.0.0.1",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network but loopback
+            f"--remote-debugging-port={port}",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + timeout
         while (status := get(f"http://127.0.0.1:{port}/json/list"))[0] != 200:
@@ -130,10 +161,14 @@ def screenshot(url, out, *, ready, scroll_to=None, timeout=120.0, window=(1200, 
                 time.sleep(0.5)
             time.sleep(1.0)  # let the last output paint
             if scroll_to is not None:
-                found = call("Runtime.evaluate", expression=(
-                    "(() => { const e = [...document.querySelectorAll('h1, h2, h3')].find("
-                    f"h => h.innerText.trim() === {scroll_to!r}); "
-                    "if (e) { e.scrollIntoView(); } return Boolean(e); })()"))
+                found = call(
+                    "Runtime.evaluate",
+                    expression=(
+                        "(() => { const e = [...document.querySelectorAll('h1, h2, h3')].find("
+                        f"h => h.innerText.trim() === {scroll_to!r}); "
+                        "if (e) { e.scrollIntoView(); } return Boolean(e); })()"
+                    ),
+                )
                 if not found["result"].get("value"):
                     raise LookupError(f"no heading {scroll_to!r} on {url}")
                 time.sleep(0.5)
@@ -147,8 +182,9 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with marimo_server() as url:
         for name, notebook, heading, plots, scroll_to in SHOTS:
-            screenshot(f"{url}/?file={notebook}.py", out / name,
-                       ready=rendered(heading, plots), scroll_to=scroll_to)
+            screenshot(
+                f"{url}/?file={notebook}.py", out / name, ready=rendered(heading, plots), scroll_to=scroll_to
+            )
             print(f"wrote {out / name}", flush=True)
 
 

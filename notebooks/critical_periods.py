@@ -38,8 +38,7 @@ def _():
 @app.cell
 def _():
     onset = mo.ui.slider(0.0, 5.0, step=0.25, value=0.5, label="deficit onset", show_value=True)
-    length = mo.ui.slider(0.0, 4.0, step=0.25, value=1.0, label="deficit length",
-                          show_value=True)
+    length = mo.ui.slider(0.0, 4.0, step=0.25, value=1.0, label="deficit length", show_value=True)
     depth = mo.ui.slider(1, 8, value=2, label="depth D", show_value=True, debounce=True)
     mo.hstack([onset, length, depth], justify="start", gap=2)
     return depth, length, onset
@@ -49,8 +48,7 @@ def _():
 def simulate(depth, onset, length):
     """GD on the two pathways for every onset in ONSETS and for the chosen one (last member)."""
     windows = [[float(o), float(o) + length] for o in ONSETS] + [[onset, onset + length]]
-    return scalar_feature(depth=depth, k0=K0, learning_rate=LEARNING_RATE, t_max=T_MAX,
-                          windows=windows)
+    return scalar_feature(depth=depth, k0=K0, learning_rate=LEARNING_RATE, t_max=T_MAX, windows=windows)
 
 
 @app.function
@@ -62,28 +60,34 @@ def draw(run, depth, onset, length):
     k_a, k_b = theory.pathway_strengths(fine, SIGMA, depth, K0, onset, onset + length)
     shown = run.t <= horizon
     every = max(int(shown.sum()) // 40, 1)
-    for simulated, line, color, label in ((run.K_a, k_a, "C0", "pathway a"),
-                                          (run.K_b, k_b, "C3", "pathway b (deprived)")):
+    for simulated, line, color, label in (
+        (run.K_a, k_a, "C0", "pathway a"),
+        (run.K_b, k_b, "C3", "pathway b (deprived)"),
+    ):
         left.plot(fine, line, "-", color=color, label=label)
-        left.plot(run.t[shown][::every], simulated[-1, shown, 0][::every], "o", mfc="none",
-                  color=color)
+        left.plot(run.t[shown][::every], simulated[-1, shown, 0][::every], "o", mfc="none", color=color)
     if length > 0:
         left.axvspan(onset, onset + length, color="0.5", alpha=0.2, label="deficit on b")
-    left.set(xlabel="t = learning rate x step", ylabel=r"pathway singular value $K_a$, $K_b$",
-             title="the two pathways during training")
+    left.set(
+        xlabel="t = learning rate x step",
+        ylabel=r"pathway singular value $K_a$, $K_b$",
+        title="the two pathways during training",
+    )
     left.legend()
     onsets = np.linspace(0.0, 5.0, 26)
-    right.plot(onsets, theory.final_share(SIGMA, depth, K0, onsets, onsets + length), "-",
-               color="C3", label="theory")
-    right.plot(ONSETS, run.K_b[:-1, -1, 0] / SIGMA, "o", mfc="none", color="C3",
-               label="gradient descent")
-    right.plot([onset], [run.K_b[-1, -1, 0] / SIGMA], "o", color="C3", ms=8,
-               label="this deficit")
+    right.plot(
+        onsets, theory.final_share(SIGMA, depth, K0, onsets, onsets + length), "-", color="C3", label="theory"
+    )
+    right.plot(ONSETS, run.K_b[:-1, -1, 0] / SIGMA, "o", mfc="none", color="C3", label="gradient descent")
+    right.plot([onset], [run.K_b[-1, -1, 0] / SIGMA], "o", color="C3", ms=8, label="this deficit")
     right.axhline(0.5, color="0.5", ls=":", lw=1)
     right.text(5.0, 0.51, "no deficit", ha="right", va="bottom", fontsize=8, color="0.4")
-    right.set(xlabel=f"deficit onset (length {length:g})", ylim=(0.0, 0.55),
-              ylabel=r"final share $K_b(\infty)/\sigma$ of the deprived pathway",
-              title=f"the critical period, D = {depth}")
+    right.set(
+        xlabel=f"deficit onset (length {length:g})",
+        ylim=(0.0, 0.55),
+        ylabel=r"final share $K_b(\infty)/\sigma$ of the deprived pathway",
+        title=f"the critical period, D = {depth}",
+    )
     right.legend(loc="lower right")
     fig.tight_layout()
     return fig

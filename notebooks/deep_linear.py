@@ -15,8 +15,11 @@ with app.setup:
 
     WIDTH = 4  # inputs, hidden units and outputs: three modes plus one spare direction
     MAX_STEPS = 100_000
-    INITS = {"decoupled (balanced)": "decoupled", "random Gaussian": "gaussian",
-             "random orthogonal": "orthogonal"}
+    INITS = {
+        "decoupled (balanced)": "decoupled",
+        "random Gaussian": "gaussian",
+        "random orthogonal": "orthogonal",
+    }
 
 
 @app.cell(hide_code=True)
@@ -41,15 +44,26 @@ def _():
 def _():
     depth = mo.ui.slider(1, 6, value=2, label="depth D", show_value=True)
     init = mo.ui.dropdown(list(INITS), value="decoupled (balanced)", label="initialisation")
-    scale = mo.ui.slider(steps=[1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3], value=0.01, show_value=True,
-                         label="init scale (u0, or weight std / gain)")
-    learning_rate = mo.ui.slider(steps=[1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
-                                 value=0.02, label="learning rate", show_value=True)
+    scale = mo.ui.slider(
+        steps=[1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3],
+        value=0.01,
+        show_value=True,
+        label="init scale (u0, or weight std / gain)",
+    )
+    learning_rate = mo.ui.slider(
+        steps=[1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+        value=0.02,
+        label="learning rate",
+        show_value=True,
+    )
     singular_values = mo.ui.array(
-        [mo.ui.slider(0.25, 3.0, step=0.25, value=v, show_value=True, debounce=True)
-         for v in [3.0, 2.0, 1.0]], label="singular values s1, s2, s3")
-    mo.hstack([mo.vstack([depth, init, scale, learning_rate]), singular_values],
-              justify="start", gap=2)
+        [
+            mo.ui.slider(0.25, 3.0, step=0.25, value=v, show_value=True, debounce=True)
+            for v in [3.0, 2.0, 1.0]
+        ],
+        label="singular values s1, s2, s3",
+    )
+    mo.hstack([mo.vstack([depth, init, scale, learning_rate]), singular_values], justify="start", gap=2)
     return depth, init, learning_rate, scale, singular_values
 
 
@@ -74,8 +88,14 @@ def simulate(singular_values, depth, init, scale, learning_rate):
         t_max = learning_horizon(s, scale, depth)
         if t_max / learning_rate > MAX_STEPS:
             raise ValueError(f"{t_max / learning_rate:.0f} steps needed: raise the learning rate")
-        run = sim.simulate_decoupled(target=target.tolist(), u0=scale, depth=depth,
-                                     learning_rate=learning_rate, t_max=t_max, hidden=WIDTH)
+        run = sim.simulate_decoupled(
+            target=target.tolist(),
+            u0=scale,
+            depth=depth,
+            learning_rate=learning_rate,
+            t_max=t_max,
+            hidden=WIDTH,
+        )
         return dict(t=run.t, s=s, u=run.u, u0=u0, exact=True)
     weights = sim.random_init((WIDTH,) * (depth + 1), init, scale)
     start = sim.mode_strengths(product(weights), u, v)
@@ -84,21 +104,22 @@ def simulate(singular_values, depth, init, scale, learning_rate):
     else:  # no closed form from a random start: the decoupled curve from |u_a(0)| as a guide
         u0, exact = np.maximum(np.abs(start), 1e-6), False
     # Away from the closed form's setting the guide's horizon may be short: run longer.
-    t_max = (1.0 if exact else 2.5) * max(learning_horizon(s[k], u0[k], depth)
-                                          for k in range(s.size))
+    t_max = (1.0 if exact else 2.5) * max(learning_horizon(s[k], u0[k], depth) for k in range(s.size))
     if t_max / learning_rate > MAX_STEPS:
-        raise ValueError(f"{t_max / learning_rate:.0f} steps needed: raise the learning rate "
-                         "or the init scale")
-    t, products, _ = sim.run_products(sim.stack([weights]), target, learning_rate=learning_rate,
-                                      t_max=t_max)
+        raise ValueError(
+            f"{t_max / learning_rate:.0f} steps needed: raise the learning rate or the init scale"
+        )
+    t, products, _ = sim.run_products(sim.stack([weights]), target, learning_rate=learning_rate, t_max=t_max)
     return dict(t=t, s=s, u=sim.mode_strengths(products[0], u, v), u0=u0, exact=exact)
 
 
 @app.function
 def draw(run, depth):
     fine = np.linspace(0.0, run["t"][-1], 300)
-    theory_u = np.stack([theory.deep_mode_strength(fine, s, u0, depth)
-                         for s, u0 in zip(run["s"], run["u0"], strict=True)], axis=1)
+    theory_u = np.stack(
+        [theory.deep_mode_strength(fine, s, u0, depth) for s, u0 in zip(run["s"], run["u0"], strict=True)],
+        axis=1,
+    )
     style = "-" if run["exact"] else "--"
     fig = Figure(figsize=(11, 4))
     left, right = fig.subplots(1, 2, width_ratios=[1.6, 1])
@@ -107,23 +128,29 @@ def draw(run, depth):
         left.plot(fine, theory_u[:, k], style, color=color, label=f"s = {run['s'][k]:g}")
         left.plot(run["t"][::every], run["u"][::every, k], "o", mfc="none", color=color)
     left.plot([], [], "o", mfc="none", color="gray", label="gradient descent")
-    left.set(xlabel="t = learning rate x step", ylabel="mode strength u(t)",
-             title="each mode: plateau, then a sudden transition")
+    left.set(
+        xlabel="t = learning rate x step",
+        ylabel="mode strength u(t)",
+        title="each mode: plateau, then a sudden transition",
+    )
     left.legend()
     # Time to reach s/2: simulation against the closed form of each mode (DL1, DL2).
     rising = run["u0"] < run["s"] / 2
-    predicted = theory.deep_learning_time(run["s"][rising], run["u0"][rising],
-                                          run["s"][rising] / 2, depth)
+    predicted = theory.deep_learning_time(run["s"][rising], run["u0"][rising], run["s"][rising] / 2, depth)
     observed = sim.crossing_times(run["t"], run["u"], run["s"] / 2)[rising]
     if rising.any():
         span = np.array([0.0, 1.2 * max(predicted.max(), np.nanmax(observed))])
         right.plot(span, span, style, color="gray", label="simulation = theory")
         for k in np.flatnonzero(rising):
             j = int(np.sum(rising[:k]))
-            right.plot(predicted[j], observed[j], "o", mfc="none", color=f"C{k}",
-                       label=f"s = {run['s'][k]:g}")
-    right.set(xlabel="theory: time to reach s/2", ylabel="gradient descent: time to reach s/2",
-              title="time to reach s/2, mode by mode")
+            right.plot(
+                predicted[j], observed[j], "o", mfc="none", color=f"C{k}", label=f"s = {run['s'][k]:g}"
+            )
+    right.set(
+        xlabel="theory: time to reach s/2",
+        ylabel="gradient descent: time to reach s/2",
+        title="time to reach s/2, mode by mode",
+    )
     right.legend()
     fig.tight_layout()
     return fig
@@ -133,23 +160,32 @@ def draw(run, depth):
 def _(depth, init, learning_rate, scale, singular_values):
     bound = float(theory.stable_learning_rate(max(singular_values.value), depth.value))
     try:
-        run = simulate(singular_values.value, depth.value, INITS[init.value],
-                       scale.value, learning_rate.value)
+        run = simulate(
+            singular_values.value, depth.value, INITS[init.value], scale.value, learning_rate.value
+        )
     except DivergenceError:
         run = None
-        message = mo.callout(mo.md(
-            f"**Gradient descent diverges.** The learning rate {learning_rate.value:g} is above "
-            f"the stability bound $2/(D\\, s_{{max}}^{{2-2/D}})$ = {bound:.3g} for D = "
-            f"{depth.value}; lower it to see the dynamics."), kind="danger")
+        message = mo.callout(
+            mo.md(
+                f"**Gradient descent diverges.** The learning rate {learning_rate.value:g} is above "
+                f"the stability bound $2/(D\\, s_{{max}}^{{2-2/D}})$ = {bound:.3g} for D = "
+                f"{depth.value}; lower it to see the dynamics."
+            ),
+            kind="danger",
+        )
     except ValueError as error:
         run = None
         message = mo.callout(mo.md(f"**Not simulated:** {error}."), kind="warn")
     else:
         message = mo.md(
             f"Stability bound of the learning rate: {bound:.3g}. "
-            + ("Lines are exact closed forms." if run["exact"] else
-               "From a random start at D != 2 there is no closed form: the dashed lines are the "
-               "decoupled solution from the same initial strengths, a guide only."))
+            + (
+                "Lines are exact closed forms."
+                if run["exact"]
+                else "From a random start at D != 2 there is no closed form: the dashed lines are the "
+                "decoupled solution from the same initial strengths, a guide only."
+            )
+        )
     mo.output.replace(message)
     return (run,)
 

@@ -35,8 +35,11 @@ def export(notebook: Path, out: Path) -> Path:
     """Export one notebook to ``out/<name>.html`` with the frontend read from ``./marimo/``."""
     page = out / f"{notebook.stem}.html"
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    subprocess.run([sys.executable, "-m", "marimo", "export", "html", str(notebook), "-o",
-                    str(page), "-f"], check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "marimo", "export", "html", str(notebook), "-o", str(page), "-f"],
+        check=True,
+        env=env,
+    )
     page.write_text(CDN.sub("./marimo/", page.read_text()))
     return page
 
@@ -50,15 +53,19 @@ def copy_frontend(out: Path) -> None:
 def main(out: Path) -> None:
     copy_frontend(out)
     pages = [export(notebook, out) for notebook in notebooks()]
-    items = "\n".join(f'<li><a href="{p.name}">{html.escape(p.stem.replace("_", " "))}</a></li>'
-                      for p in pages)
+    items = "\n".join(
+        f'<li><a href="{p.name}">{html.escape(p.stem.replace("_", " "))}</a></li>' for p in pages
+    )
     (out / "index.html").write_text(
         "<!DOCTYPE html><meta charset='utf-8'><title>Teaching notebooks</title>\n"
         f"<h1>Teaching notebooks</h1>\n<ul>\n{items}\n</ul>\n"
         "<p>Static pages at the default slider values; run <code>make teach</code> for the "
-        "live apps.</p>\n")
-    print(f"wrote {len(pages)} pages and index.html into {out}; to read them offline run\n"
-          f"  python -m http.server --bind 127.0.0.1 --directory {out} 8000")
+        "live apps.</p>\n"
+    )
+    print(
+        f"wrote {len(pages)} pages and index.html into {out}; to read them offline run\n"
+        f"  python -m http.server --bind 127.0.0.1 --directory {out} 8000"
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,14 @@ with app.setup:
 
     COVARIANCE = sim.random_joint_covariance(3, 3, 3)  # critical betas 1.74, 3.63, 7.37
     # A shorter, full-batch version of claim IB4's run (which uses minibatches and 8000 epochs)
-    PLANE = dict(seeds=[0], activations=["tanh", "relu"], epochs=1000, log_points=30,
-                 learning_rate=5e-3, batch_size=None)
+    PLANE = dict(
+        seeds=[0],
+        activations=["tanh", "relu"],
+        epochs=1000,
+        log_points=30,
+        learning_rate=5e-3,
+        batch_size=None,
+    )
     # n_bins -> index of the equal-bins schemes (not the 29-cell "30 edges" one)
     BINS = {scheme[1]: k for k, scheme in enumerate(sim.SCHEMES) if scheme[1] and not scheme[5]}
     FIXED_WIDTH = next(k for k, scheme in enumerate(sim.SCHEMES) if scheme[4])
@@ -44,8 +50,12 @@ def _():
 
 @app.cell
 def _():
-    beta = mo.ui.slider(steps=[1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30],
-                        value=5, label="beta", show_value=True)
+    beta = mo.ui.slider(
+        steps=[1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30],
+        value=5,
+        label="beta",
+        show_value=True,
+    )
     mo.output.replace(beta)
     return (beta,)
 
@@ -67,26 +77,34 @@ def draw_gaussian_ib(beta):
     found = optimised_encoder(beta)
     fig = Figure(figsize=(11, 4))
     curve, by_beta = fig.subplots(1, 2)
-    curve.plot(i_tx, theory.gaussian_ib_curve(i_tx, *COVARIANCE), "-", color="C0",
-               label="information curve (theory)")
+    curve.plot(
+        i_tx, theory.gaussian_ib_curve(i_tx, *COVARIANCE), "-", color="C0", label="information curve (theory)"
+    )
     curve.plot(*corners, "k|", ms=14, mew=2, label="critical points beta_i^c")
     tangent = np.array([-1.0, 1.0]) + here[0]
-    curve.plot(tangent, here[1] + (tangent - here[0]) / beta, ":", color="C3",
-               label=f"slope 1/beta = {1 / beta:.3g}")
+    curve.plot(
+        tangent, here[1] + (tangent - here[0]) / beta, ":", color="C3", label=f"slope 1/beta = {1 / beta:.3g}"
+    )
     curve.plot(*found, "o", mfc="none", color="C3", ms=9, label="optimised encoder")
-    curve.set(xlabel="I(T;X) (bits)", ylabel="I(T;Y) (bits)",
-              title=f"beta = {beta:g}: {int(np.sum(beta > critical))} directions encoded")
+    curve.set(
+        xlabel="I(T;X) (bits)",
+        ylabel="I(T;Y) (bits)",
+        title=f"beta = {beta:g}: {int(np.sum(beta > critical))} directions encoded",
+    )
     curve.legend(loc="lower right")
     betas = np.geomspace(1.0, 60.0, 400)
     for k, name in enumerate(["I(T;X)", "I(T;Y)"]):
-        by_beta.plot(betas, theory.gaussian_ib(betas, *COVARIANCE)[k], "-", color=f"C{k}",
-                     label=name)
+        by_beta.plot(betas, theory.gaussian_ib(betas, *COVARIANCE)[k], "-", color=f"C{k}", label=name)
         by_beta.plot([beta], [found[k]], "o", mfc="none", color=f"C{k}", ms=9)
     for value in critical:
         by_beta.axvline(value, color="0.5", ls=":", lw=1)
     by_beta.axvline(beta, color="C3", lw=1)
-    by_beta.set(xscale="log", xlabel="beta", ylabel="bits",
-                title="lines: theory; o: optimised encoder; dotted: beta_i^c")
+    by_beta.set(
+        xscale="log",
+        xlabel="beta",
+        ylabel="bits",
+        title="lines: theory; o: optimised encoder; dotted: beta_i^c",
+    )
     by_beta.legend()
     fig.tight_layout()
     return fig
@@ -135,22 +153,30 @@ def draw_plane(plane, n_bins, relu_width):
     norm = LogNorm(vmin=1, vmax=epochs.max())
     fig = Figure(figsize=(12, 4.2))
     axes = fig.subplots(1, 2, sharey=True)
-    panels = [("tanh", np.flatnonzero(~relu)[0], BINS[n_bins]),
-              ("ReLU", np.flatnonzero(relu)[0], FIXED_WIDTH if relu_width else BINS[n_bins])]
+    panels = [
+        ("tanh", np.flatnonzero(~relu)[0], BINS[n_bins]),
+        ("ReLU", np.flatnonzero(relu)[0], FIXED_WIDTH if relu_width else BINS[n_bins]),
+    ]
     for ax, (name, member, scheme) in zip(axes, panels, strict=True):
         info = plane["information"][member, :, :, scheme, :]
         for layer in range(info.shape[1]):
             ax.plot(info[:, layer, 0], info[:, layer, 1], "-", color="0.85", lw=0.8, zorder=1)
-            points = ax.scatter(info[:, layer, 0], info[:, layer, 1], c=epochs, norm=norm, s=12,
-                                cmap="viridis", zorder=2)
-            ax.annotate(f"L{layer + 1}", info[-1, layer], fontsize=7, xytext=(3, -9),
-                        textcoords="offset points")
+            points = ax.scatter(
+                info[:, layer, 0], info[:, layer, 1], c=epochs, norm=norm, s=12, cmap="viridis", zorder=2
+            )
+            ax.annotate(
+                f"L{layer + 1}", info[-1, layer], fontsize=7, xytext=(3, -9), textcoords="offset points"
+            )
         ax.axhline(plane["h_y"], color="k", lw=1)
         ax.axvline(12.0, color="k", lw=1)
         last = info[:, 4, 0]  # the last hidden layer's I(X;T)
-        ax.set(xlabel="I(X;T) (bits)", xlim=(0, 12.5), ylim=(0, 1.05 * plane["h_y"]),
-               title=f"{name}, {sim.SCHEMES[scheme][0]}\nL5 ends at "
-                     f"{last[-1] / last.max():.0%} of its peak I(X;T)")
+        ax.set(
+            xlabel="I(X;T) (bits)",
+            xlim=(0, 12.5),
+            ylim=(0, 1.05 * plane["h_y"]),
+            title=f"{name}, {sim.SCHEMES[scheme][0]}\nL5 ends at "
+            f"{last[-1] / last.max():.0%} of its peak I(X;T)",
+        )
     axes[0].set_ylabel("I(T;Y) (bits)")
     fig.colorbar(points, ax=axes, label="epoch")
     return fig

@@ -44,8 +44,12 @@ def _():
 def _():
     loss = mo.ui.radio(list(LOSSES), value="cross-entropy (simplex ETF)", label="loss")
     ratio = mo.ui.slider(steps=RATIOS, value=1, label="imbalance ratio R", show_value=True)
-    weight_decay = mo.ui.slider(steps=[2e-3, 5e-3, 1e-2, 2e-2], value=5e-3, show_value=True,
-                                label="weight decay lambda (features and weights)")
+    weight_decay = mo.ui.slider(
+        steps=[2e-3, 5e-3, 1e-2, 2e-2],
+        value=5e-3,
+        show_value=True,
+        label="weight decay lambda (features and weights)",
+    )
     depth = mo.ui.slider(1, 4, value=1, label="depth L (MSE)", show_value=True)
     mo.hstack([loss, mo.vstack([ratio, weight_decay, depth])], justify="start", gap=2)
     return depth, loss, ratio, weight_decay
@@ -54,8 +58,9 @@ def _():
 @app.function
 @functools.lru_cache(maxsize=64)
 def minority_cosine(ratio, weight_decay):
-    return theory.imbalanced_ce_minority_cosine(ratio * N_MINORITY, N_MINORITY, 1, 2,
-                                                weight_decay, weight_decay)
+    return theory.imbalanced_ce_minority_cosine(
+        ratio * N_MINORITY, N_MINORITY, 1, 2, weight_decay, weight_decay
+    )
 
 
 @app.function
@@ -65,17 +70,34 @@ def simulate(loss, ratio, weight_decay, depth):
     if loss == "ce":
         # R_max is always a second member: every ratio then shares one array shape (one compile)
         run = sim.simulate_minority_collapse(
-            ratios=[ratio, RATIOS[-1]], n_minority=N_MINORITY, num_majority=1, num_minority=2,
-            dim=3, lambda_w=weight_decay, lambda_h=weight_decay, learning_rate=0.5, epochs=EPOCHS)
+            ratios=[ratio, RATIOS[-1]],
+            n_minority=N_MINORITY,
+            num_majority=1,
+            num_minority=2,
+            dim=3,
+            lambda_w=weight_decay,
+            lambda_h=weight_decay,
+            learning_rate=0.5,
+            epochs=EPOCHS,
+        )
         expected = dict(cosine=minority_cosine(ratio, weight_decay))
         if ratio == 1:
-            expected["frame"] = theory.ce_unconstrained_features_norms(
-                3, N_MINORITY, weight_decay, weight_decay)["classifier_norm"] * \
-                theory.simplex_etf(3).T
+            expected["frame"] = (
+                theory.ce_unconstrained_features_norms(3, N_MINORITY, weight_decay, weight_decay)[
+                    "classifier_norm"
+                ]
+                * theory.simplex_etf(3).T
+            )
         return run, 0, expected
     run, best = sim.simulate_imbalanced_depth(
-        class_sizes=sizes, depth=depth, lambda_w=weight_decay, lambda_h=weight_decay,
-        learning_rate=0.1, epochs=5 * EPOCHS, init_scale=1.2)
+        class_sizes=sizes,
+        depth=depth,
+        lambda_w=weight_decay,
+        lambda_h=weight_decay,
+        learning_rate=0.1,
+        epochs=5 * EPOCHS,
+        init_scale=1.2,
+    )
     minimiser = theory.imbalanced_deep_linear_minimizer(sizes, depth, weight_decay, weight_decay)
     rows = minimiser["classifier_row_norms"]
     return run, best, dict(row_norms=rows, frame=np.diag(rows))
@@ -105,8 +127,7 @@ def draw(loss, run, member, expected):
     if "frame" in expected:  # the theory's frame, rotated onto the trained one
         rotation = orthogonal_procrustes(expected["frame"], classifier)[0]
         for row in expected["frame"] @ rotation @ basis:
-            frame.plot(*np.stack([np.zeros(3), row]).T, "x--", color="k", lw=1.2,
-                       markevery=[1])
+            frame.plot(*np.stack([np.zeros(3), row]).T, "x--", color="k", lw=1.2, markevery=[1])
     reach = 1.1 * np.linalg.norm(classifier, axis=1).max()
     for k, row in enumerate(classifier):
         if np.linalg.norm(row) < 1e-3 * reach:
@@ -121,25 +142,35 @@ def draw(loss, run, member, expected):
     frame.tick_params(labelsize=7)
     if loss == "ce":
         frame.set_zticks([])
-    frame.set_title("classifier rows (arrows), class means (dots, rescaled)\n"
-                    "over training, theory frame (dashed)", fontsize=9)
+    frame.set_title(
+        "classifier rows (arrows), class means (dots, rescaled)\nover training, theory frame (dashed)",
+        fontsize=9,
+    )
     tracked = fig.add_subplot(1, 3, 2)
     if loss == "ce":
         w_1, w_2 = classifiers[:, 1], classifiers[:, 2]
         cos = np.sum(w_1 * w_2, axis=1) / np.linalg.norm(w_1, axis=1) / np.linalg.norm(w_2, axis=1)
         tracked.axhline(expected["cosine"], color="C1", label="theory (convex program)")
         tracked.plot(epochs, cos, "o", mfc="none", color="C1", label="gradient descent")
-        tracked.set(ylabel="cos(w_1, w_2) of the minority classes", ylim=(-0.6, 1.0),
-                    title="minority collapse")
+        tracked.set(
+            ylabel="cos(w_1, w_2) of the minority classes", ylim=(-0.6, 1.0), title="minority collapse"
+        )
     else:
         for k in range(3):
             tracked.axhline(expected["row_norms"][k], color=f"C{k}")
-            tracked.plot(epochs, [g["row_norms"][k] for g in geometry], "o", mfc="none",
-                         color=f"C{k}", label=f"class {k} ({int(run.labels.tolist().count(k))})")
+            tracked.plot(
+                epochs,
+                [g["row_norms"][k] for g in geometry],
+                "o",
+                mfc="none",
+                color=f"C{k}",
+                label=f"class {k} ({int(run.labels.tolist().count(k))})",
+            )
         zero = [k for k in range(3) if expected["row_norms"][k] == 0]
-        tracked.set(ylabel="classifier row norm ||w_k||",
-                    title="norms: lines theory, o GD" + (f"; classes {zero} collapse to 0"
-                                                         if zero else ""))
+        tracked.set(
+            ylabel="classifier row norm ||w_k||",
+            title="norms: lines theory, o GD" + (f"; classes {zero} collapse to 0" if zero else ""),
+        )
     tracked.set(xscale="log", xlabel="epoch")
     tracked.legend(fontsize=8)
     metrics = fig.add_subplot(1, 3, 3)
@@ -149,16 +180,24 @@ def draw(loss, run, member, expected):
     else:
         live = np.flatnonzero(expected["row_norms"] > 0)
         if live.size < 3:
-            metrics.text(0.5, 0.5, "classes at zero: the metrics, which compare\nK non-zero "
-                         "class means, do not apply", ha="center", transform=metrics.transAxes)
+            metrics.text(
+                0.5,
+                0.5,
+                "classes at zero: the metrics, which compare\nK non-zero class means, do not apply",
+                ha="center",
+                transform=metrics.transAxes,
+            )
         else:  # orthogonal frame: the class means' cosines vanish
-            metrics.plot(epochs, [max(g["metrics"]["nc1"], 1e-16) for g in geometry],
-                         label="nc1")
+            metrics.plot(epochs, [max(g["metrics"]["nc1"], 1e-16) for g in geometry], label="nc1")
             off = ~np.eye(live.size, dtype=bool)
-            metrics.plot(epochs, [np.abs(g["cosines"][np.ix_(live, live)][off]).max()
-                                  for g in geometry], label="max |cos(h_k, h_l)|")
-    metrics.set(xscale="log", yscale="log", xlabel="epoch", ylim=(1e-12, 10),
-                title="collapse metrics (Papyan et al.)")
+            metrics.plot(
+                epochs,
+                [np.abs(g["cosines"][np.ix_(live, live)][off]).max() for g in geometry],
+                label="max |cos(h_k, h_l)|",
+            )
+    metrics.set(
+        xscale="log", yscale="log", xlabel="epoch", ylim=(1e-12, 10), title="collapse metrics (Papyan et al.)"
+    )
     if metrics.lines:
         metrics.legend(fontsize=8)
     fig.tight_layout()

@@ -41,8 +41,7 @@ def _():
 def _():
     depth = mo.ui.slider(3, 48, value=12, label="depth L", show_value=True, debounce=True)
     skip = mo.ui.switch(value=False, label="skip connections")
-    alpha = mo.ui.slider(0.0, 1.0, step=0.05, value=1.0, label="residual scale alpha",
-                         show_value=True)
+    alpha = mo.ui.slider(0.0, 1.0, step=0.05, value=1.0, label="residual scale alpha", show_value=True)
     noci = mo.ui.checkbox(value=False, label="alpha = 1/sqrt(L)")
     mo.hstack([depth, skip, alpha, noci], justify="start", gap=2)
     return alpha, depth, noci, skip
@@ -74,21 +73,33 @@ def residual_curves(depth, skip, alpha):
     """(layers, simulated median, theory layers, theory values, y label) for the chosen model."""
     layers = np.arange(depth + 1)
     if skip:
-        run = sim.simulate_skip_attention(tokens=TOKENS, width=SKIP_WIDTH, depth=depth,
-                                          alphas=[alpha], seeds=128)
+        run = sim.simulate_skip_attention(
+            tokens=TOKENS, width=SKIP_WIDTH, depth=depth, alphas=[alpha], seeds=128
+        )
         growth = theory.skip_attention_mean_growth(alpha, layers)
-        predicted = sim.predicted_token_ratio(growth, (TOKENS - 1) * SKIP_WIDTH,
-                                              SKIP_WIDTH / TOKENS, TOKENS)
-        return (layers, np.median(run.ratio[0], axis=0), layers, predicted,
-                r"$\|x - 1\bar{x}^\top\|_F \,/\, \|x\|_F$")
-    run = sim.simulate_pure_attention(tokens=TOKENS, width=PURE_WIDTH, depth=depth, seeds=16,
-                                      start_residual=[1.0, 1.0])
+        predicted = sim.predicted_token_ratio(growth, (TOKENS - 1) * SKIP_WIDTH, SKIP_WIDTH / TOKENS, TOKENS)
+        return (
+            layers,
+            np.median(run.ratio[0], axis=0),
+            layers,
+            predicted,
+            r"$\|x - 1\bar{x}^\top\|_F \,/\, \|x\|_F$",
+        )
+    run = sim.simulate_pure_attention(
+        tokens=TOKENS, width=PURE_WIDTH, depth=depth, seeds=16, start_residual=[1.0, 1.0]
+    )
     observed = np.median(run.residual[:, :-1] / run.scale, axis=0)
     # Dong et al.'s bound on layer l + 1 from the measured layer l, relative to ||x_{l+1}||
-    bound = theory.attention_residual_bound(run.residual[:, :-2], gamma=run.gamma[:, :-1],
-                                            beta=run.beta[:, :-1], d_qk=PURE_WIDTH)
-    return (layers[:-1], observed, layers[1:-1], np.median(bound / run.scale[:, 1:], axis=0),
-            r"$\|x - 1\bar{x}^\top\|_{1,\infty} \,/\, \|x\|_{1,\infty}$")
+    bound = theory.attention_residual_bound(
+        run.residual[:, :-2], gamma=run.gamma[:, :-1], beta=run.beta[:, :-1], d_qk=PURE_WIDTH
+    )
+    return (
+        layers[:-1],
+        observed,
+        layers[1:-1],
+        np.median(bound / run.scale[:, 1:], axis=0),
+        r"$\|x - 1\bar{x}^\top\|_{1,\infty} \,/\, \|x\|_{1,\infty}$",
+    )
 
 
 @app.function
@@ -97,17 +108,25 @@ def draw(depth, skip, alpha):
     fig = Figure(figsize=(12, 4.2))
     grid = fig.add_gridspec(2, 4, width_ratios=[2.2, 1, 1, 0.01])
     ax = fig.add_subplot(grid[:, 0])
-    ax.plot(theory_layers, np.minimum(predicted, 10.0), "-", color="C0",
-            label=r"theory: mean grows by $(1 + \alpha^2)^l$" if skip
-            else "Dong et al. bound (from layer l - 1)")
+    ax.plot(
+        theory_layers,
+        np.minimum(predicted, 10.0),
+        "-",
+        color="C0",
+        label=r"theory: mean grows by $(1 + \alpha^2)^l$" if skip else "Dong et al. bound (from layer l - 1)",
+    )
     ax.plot(layers, observed, "o", mfc="none", color="C1", label="simulation (median)")
     ax.axhline(sim.EPS, color="0.5", ls=":", lw=1)
     ax.text(layers[-1], 2 * sim.EPS, "float64 rounding", ha="right", fontsize=8, color="0.4")
-    ax.set(yscale="log", ylim=(1e-17, 10), xlabel="layer l", ylabel=label,
-           title=rf"skip connections, $\alpha$ = {alpha:.3g}" if skip else "pure attention")
+    ax.set(
+        yscale="log",
+        ylim=(1e-17, 10),
+        xlabel="layer l",
+        ylabel=label,
+        title=rf"skip connections, $\alpha$ = {alpha:.3g}" if skip else "pure attention",
+    )
     ax.legend(loc="best")
-    tokens = token_layers(depth=depth, alpha=alpha, skip=skip,
-                          width=SKIP_WIDTH if skip else PURE_WIDTH)
+    tokens = token_layers(depth=depth, alpha=alpha, skip=skip, width=SKIP_WIDTH if skip else PURE_WIDTH)
     shown = sorted({0, depth // 3, 2 * depth // 3, depth})
     for k, layer in enumerate(shown):
         panel = fig.add_subplot(grid[k // 2, 1 + k % 2])
@@ -120,10 +139,21 @@ def draw(depth, skip, alpha):
         axis_2 /= np.linalg.norm(axis_2)
         panel.scatter(x @ axis_1, x @ axis_2, s=18, color="C2")
         panel.plot([0], [0], "+", color="0.5")
-        panel.set(xlim=(-0.6, 1.6), ylim=(-1.1, 1.1), xticks=[], yticks=[], aspect="equal",
-                  title=f"tokens at layer {layer}")
-    fig.text(0.62, 0.01, "+ origin; axes: token mean direction (x), main spread (y); unit = rms token norm",
-             ha="center", fontsize=8)
+        panel.set(
+            xlim=(-0.6, 1.6),
+            ylim=(-1.1, 1.1),
+            xticks=[],
+            yticks=[],
+            aspect="equal",
+            title=f"tokens at layer {layer}",
+        )
+    fig.text(
+        0.62,
+        0.01,
+        "+ origin; axes: token mean direction (x), main spread (y); unit = rms token norm",
+        ha="center",
+        fontsize=8,
+    )
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 

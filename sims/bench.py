@@ -73,8 +73,9 @@ def make_problem(widths, samples, seeds, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((samples, widths[0]))
     y = rng.standard_normal((samples, widths[-1]))
-    weights = tuple(rng.standard_normal((seeds, a, b)) / np.sqrt(a)
-                    for a, b in zip(widths[:-1], widths[1:], strict=True))
+    weights = tuple(
+        rng.standard_normal((seeds, a, b)) / np.sqrt(a) for a, b in zip(widths[:-1], widths[1:], strict=True)
+    )
     return x, y, weights
 
 
@@ -100,8 +101,10 @@ def numpy_batched(weights, x, y, activation, lr, steps):
 
 def numpy_per_seed(weights, x, y, activation, lr, steps):
     """The same GD, one seed at a time (the loop a first implementation would write)."""
-    return [numpy_batched([w[s:s + 1] for w in weights], x, y, activation, lr, steps)
-            for s in range(weights[0].shape[0])]
+    return [
+        numpy_batched([w[s : s + 1] for w in weights], x, y, activation, lr, steps)
+        for s in range(weights[0].shape[0])
+    ]
 
 
 def best_of(function, repeats=3):
@@ -132,28 +135,38 @@ def time_case(name, widths, activation, samples, steps, *, peak, lr=1e-3):
     members = engine.ensemble(range(SEEDS), learning_rate=lr)
 
     def run_engine():
-        engine.train(LOSSES[activation], weights, (x, y), members=members, epochs=steps,
-                     record_every=steps)
+        engine.train(LOSSES[activation], weights, (x, y), members=members, epochs=steps, record_every=steps)
 
     run_engine()  # compile once, outside the timing
     # The per-seed loop is slow: time 8 seeds x steps/4 and report its rate.
     few, few_steps = tuple(w[:8] for w in weights), steps // 4
     timings = {
         "jax_engine": (best_of(run_engine), SEEDS * steps),
-        "numpy_batched": (best_of(lambda: numpy_batched(weights, x, y, activation, lr, steps)),
-                          SEEDS * steps),
-        "numpy_per_seed": (best_of(lambda: numpy_per_seed(few, x, y, activation, lr, few_steps),
-                                   repeats=1), 8 * few_steps),
+        "numpy_batched": (
+            best_of(lambda: numpy_batched(weights, x, y, activation, lr, steps)),
+            SEEDS * steps,
+        ),
+        "numpy_per_seed": (
+            best_of(lambda: numpy_per_seed(few, x, y, activation, lr, few_steps), repeats=1),
+            8 * few_steps,
+        ),
     }
     baseline = timings["numpy_batched"][1] / timings["numpy_batched"][0]
     per_step = flops_per_step(widths, samples)
     rows = []
     for variant, (seconds, seed_steps) in timings.items():
         rate = seed_steps / seconds
-        rows.append(dict(benchmark=name, variant=variant, seconds=seconds,
-                         seed_steps_per_s=rate, gflops=rate * per_step / 1e9,
-                         ratio_to_numpy_batched=rate / baseline,
-                         fraction_of_matmul_peak=rate * per_step / 1e9 / peak))
+        rows.append(
+            dict(
+                benchmark=name,
+                variant=variant,
+                seconds=seconds,
+                seed_steps_per_s=rate,
+                gflops=rate * per_step / 1e9,
+                ratio_to_numpy_batched=rate / baseline,
+                fraction_of_matmul_peak=rate * per_step / 1e9 / peak,
+            )
+        )
     return rows
 
 
@@ -174,15 +187,21 @@ def experiment_rows():
 
     env = {**os.environ, "SIMS_NO_CACHE": "1"}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", EXPERIMENT], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", EXPERIMENT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     total = time.perf_counter() - start
     training, estimation = json.loads(done.stdout.strip().splitlines()[-1])
     name = "experiment:information_plane"
-    print(f"{name}: training {training:.1f}s, MI {estimation:.1f}s, process {total:.1f}s",
-          flush=True)
-    return [dict(benchmark=name, variant=variant, seconds=seconds) for variant, seconds in
-            (("training", training), ("mutual_information", estimation), ("process", total))]
+    print(f"{name}: training {training:.1f}s, MI {estimation:.1f}s, process {total:.1f}s", flush=True)
+    return [
+        dict(benchmark=name, variant=variant, seconds=seconds)
+        for variant, seconds in (
+            ("training", training),
+            ("mutual_information", estimation),
+            ("process", total),
+        )
+    ]
 
 
 def figure_rows():
@@ -192,8 +211,10 @@ def figure_rows():
     rows = []
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "SIMS_CACHE_DIR": cache, "FIGURES_OUT": out}
-        jobs = [("make_all", [sys.executable, str(ROOT / "figures" / "make_all.py")]),
-                ("agreement_report", [sys.executable, "-m", "sims.report", "--out", out])]
+        jobs = [
+            ("make_all", [sys.executable, str(ROOT / "figures" / "make_all.py")]),
+            ("agreement_report", [sys.executable, "-m", "sims.report", "--out", out]),
+        ]
         for variant in ("cold", "cached"):
             total = 0.0
             for name, command in jobs:
@@ -204,9 +225,10 @@ def figure_rows():
                 if done.returncode:
                     print(done.stderr[-2000:], file=sys.stderr)
                 for line in done.stdout.splitlines():
-                    if (match := re.fullmatch(r"(fig_\w+): ([0-9.]+)s", line)):
-                        rows.append(dict(benchmark=f"figure:{match[1]}", variant=variant,
-                                         seconds=float(match[2])))
+                    if match := re.fullmatch(r"(fig_\w+): ([0-9.]+)s", line):
+                        rows.append(
+                            dict(benchmark=f"figure:{match[1]}", variant=variant, seconds=float(match[2]))
+                        )
                 rows.append(dict(benchmark=f"process:{name}", variant=variant, seconds=seconds))
                 print(f"{name:20s} {variant:6s} {seconds:7.1f}s", flush=True)
             rows.append(dict(benchmark="process:make_figures", variant=variant, seconds=total))
@@ -214,29 +236,46 @@ def figure_rows():
 
 
 def to_markdown(frame, peak):
-    lines = ["# Benchmarks", "",
-             f"Machine: {os.cpu_count()} CPUs; large-matmul (2048^2, float64, NumPy) "
-             f"throughput measured in this run: {peak:.1f} GFLOP/s.", "",
-             "## Training engine (64 seeds)", "",
-             "| benchmark | variant | seconds | seed-steps/s | GFLOP/s | x NumPy batched | "
-             "fraction of matmul peak |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {os.cpu_count()} CPUs; large-matmul (2048^2, float64, NumPy) "
+        f"throughput measured in this run: {peak:.1f} GFLOP/s.",
+        "",
+        "## Training engine (64 seeds)",
+        "",
+        "| benchmark | variant | seconds | seed-steps/s | GFLOP/s | x NumPy batched | "
+        "fraction of matmul peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
     engine_part = frame[frame["benchmark"].str.startswith("engine:")]
     for r in engine_part.itertuples():
-        lines.append(f"| {r.benchmark} | {r.variant} | {r.seconds:.3f} | "
-                     f"{r.seed_steps_per_s:,.0f} | {r.gflops:.2f} | "
-                     f"{r.ratio_to_numpy_batched:.2f} | {r.fraction_of_matmul_peak:.3f} |")
+        lines.append(
+            f"| {r.benchmark} | {r.variant} | {r.seconds:.3f} | "
+            f"{r.seed_steps_per_s:,.0f} | {r.gflops:.2f} | "
+            f"{r.ratio_to_numpy_batched:.2f} | {r.fraction_of_matmul_peak:.3f} |"
+        )
     experiments = frame[frame["benchmark"].str.startswith("experiment:")]
     if len(experiments):
-        lines += ["", "## Experiments (uncached, fresh process)", "",
-                  "| experiment | part | seconds |", "|---|---|---|"]
+        lines += [
+            "",
+            "## Experiments (uncached, fresh process)",
+            "",
+            "| experiment | part | seconds |",
+            "|---|---|---|",
+        ]
         for r in experiments.itertuples():
-            lines.append(f"| {r.benchmark.removeprefix('experiment:')} | {r.variant} | "
-                         f"{r.seconds:.1f} |")
+            lines.append(f"| {r.benchmark.removeprefix('experiment:')} | {r.variant} | {r.seconds:.1f} |")
     processes = frame[frame["benchmark"].str.startswith("process:")]
     if len(processes):
         table = processes.pivot(index="benchmark", columns="variant", values="seconds")
-        lines += ["", "## `make figures` (targets: cold <= 300 s, cached <= 30 s on 2 cores)", "",
-                  "| process | cold s | cached s |", "|---|---|---|"]
+        lines += [
+            "",
+            "## `make figures` (targets: cold <= 300 s, cached <= 30 s on 2 cores)",
+            "",
+            "| process | cold s | cached s |",
+            "|---|---|---|",
+        ]
         for name in ("process:make_all", "process:agreement_report", "process:make_figures"):
             row = table.loc[name]
             label = name.removeprefix("process:")
@@ -246,11 +285,15 @@ def to_markdown(frame, peak):
     figures = frame[frame["benchmark"].str.startswith("figure:")]
     if len(figures):
         table = figures.pivot(index="benchmark", columns="variant", values="seconds")
-        lines += ["", "### Each figure inside make_all (the first one also pays JAX's start-up)",
-                  "", "| figure | cold s | cached s |", "|---|---|---|"]
+        lines += [
+            "",
+            "### Each figure inside make_all (the first one also pays JAX's start-up)",
+            "",
+            "| figure | cold s | cached s |",
+            "|---|---|---|",
+        ]
         for name, row in table.iterrows():
-            lines.append(f"| {name.removeprefix('figure:')} | {row['cold']:.1f} | "
-                         f"{row['cached']:.1f} |")
+            lines.append(f"| {name.removeprefix('figure:')} | {row['cold']:.1f} | {row['cached']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -274,8 +317,7 @@ def main(argv=None):
     frame = pd.DataFrame(rows)
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
-    columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops",
-               "ratio_to_numpy_batched"]
+    columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
     frame[columns].to_csv(out / "bench.csv", index=False)
     (out / "bench.md").write_text(to_markdown(frame, peak))
     print((out / "bench.md").read_text())

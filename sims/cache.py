@@ -86,8 +86,11 @@ def _imports(path: Path) -> set[Path]:
                 parts = package.split(".")
                 anchor = parts[: len(parts) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            modules = [f"{base}.{alias.name}" for alias in node.names
-                       if _module_file(f"{base}.{alias.name}") is not None]
+            modules = [
+                f"{base}.{alias.name}"
+                for alias in node.names
+                if _module_file(f"{base}.{alias.name}") is not None
+            ]
             # `from sims import engine` names a module; `from sims.cache import cached` a symbol
             # of the module `sims.cache`.
             names += modules if len(modules) == len(node.names) else [base, *modules]
@@ -172,8 +175,9 @@ def key_for(name: str, kwargs: dict, roots: tuple[Path, ...]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached(function: Callable[..., Any] | None = None, *,
-           depends: Callable[..., Any] | None = None) -> Callable[..., Any]:
+def cached(
+    function: Callable[..., Any] | None = None, *, depends: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
     """Cache ``function(**kwargs)`` on disk; positional arguments are not allowed.
 
     ``depends(**kwargs)`` returns further files (or modules) whose code the result depends on

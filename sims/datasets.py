@@ -78,8 +78,7 @@ def load_mat_task(path) -> tuple[np.ndarray, np.ndarray]:
     try:
         content = loadmat(path)
     except Exception as error:  # scipy raises several types on a file that is not .mat
-        raise ValueError(f"path must name a readable .mat file, got {str(path)!r}: "
-                         f"{error}") from None
+        raise ValueError(f"path must name a readable .mat file, got {str(path)!r}: {error}") from None
     if "F" not in content or "y" not in content:
         raise ValueError(f"path must hold matrices 'F' and 'y', got {sorted(content)}")
     inputs, labels = np.asarray(content["F"]), np.asarray(content["y"])
@@ -109,13 +108,12 @@ def published_data_path() -> Path | None:
         return None
     path = Path(named).expanduser()
     if not path.is_file():
-        raise ValueError(f"SIMS_IB_DATA must name an existing .mat file (or be empty), "
-                         f"got {named!r}")
+        raise ValueError(f"SIMS_IB_DATA must name an existing .mat file (or be empty), got {named!r}")
     return path
 
 
 def default_data_source() -> str:
-    """"published" when the published file is available, else "surrogate"."""
+    """ "published" when the published file is available, else "surrogate"."""
     return "published" if published_data_path() is not None else "surrogate"
 
 
@@ -129,15 +127,21 @@ def published_task(path=None) -> tuple[np.ndarray, np.ndarray]:
     if path is None:
         path = published_data_path()
         if path is None:
-            raise ValueError("data='published' needs var_u.mat: set SIMS_IB_DATA or place it at "
-                             f"{DEFAULT_PUBLISHED_PATH}")
+            raise ValueError(
+                f"data='published' needs var_u.mat: set SIMS_IB_DATA or place it at {DEFAULT_PUBLISHED_PATH}"
+            )
     inputs, labels = load_mat_task(path)
     digest = hashlib.sha256(np.packbits(labels).tobytes()).hexdigest()
-    if (not np.array_equal(inputs, all_bit_patterns(N_BITS))
-            or int(labels.sum()) != PUBLISHED_POSITIVES or digest != PUBLISHED_LABELS_SHA256):
-        raise ValueError(f"path must hold the published var_u.mat (4096 x 12 patterns in "
-                         f"counting order, {PUBLISHED_POSITIVES} positive labels), got "
-                         f"{str(path)!r} with F {inputs.shape}, {int(labels.sum())} positives")
+    if (
+        not np.array_equal(inputs, all_bit_patterns(N_BITS))
+        or int(labels.sum()) != PUBLISHED_POSITIVES
+        or digest != PUBLISHED_LABELS_SHA256
+    ):
+        raise ValueError(
+            f"path must hold the published var_u.mat (4096 x 12 patterns in "
+            f"counting order, {PUBLISHED_POSITIVES} positive labels), got "
+            f"{str(path)!r} with F {inputs.shape}, {int(labels.sum())} positives"
+        )
     return inputs, labels
 
 

@@ -83,7 +83,9 @@ class TrainResult:
         n_members, n_records = values.shape[:2]
         trailing = values.shape[2:]
         grids = np.meshgrid(
-            np.arange(n_members), np.arange(n_records), *[np.arange(n) for n in trailing],
+            np.arange(n_members),
+            np.arange(n_records),
+            *[np.arange(n) for n in trailing],
             indexing="ij",
         )
         flat = {"member": grids[0].ravel(), "record": grids[1].ravel()}
@@ -227,9 +229,11 @@ def train(
     # Floating-point parameters train in float64 (a float32 leaf would change the carry's
     # dtype inside the scan); integer leaves keep their type.
     params = jax.tree_util.tree_map(
-        lambda x: jnp.asarray(x, dtype=jnp.float64 if jnp.issubdtype(jnp.result_type(x),
-                                                                     jnp.floating)
-                              else jnp.result_type(x)), params)
+        lambda x: jnp.asarray(
+            x, dtype=jnp.float64 if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.result_type(x)
+        ),
+        params,
+    )
     params, hyper, keys = _shard_members((params, hyper, keys), n_members)
 
     run = _compiled(loss, observe, optimizer, batch_size, steps_per_epoch)
@@ -293,7 +297,9 @@ def _compiled(loss, observe, optimizer, batch_size, steps_per_epoch):
         v_hat_scale = 1.0 / (1 - b2**count)
         params = jax.tree_util.tree_map(
             lambda p, mi, vi: p - lr * (mi * m_hat_scale) / (jnp.sqrt(vi * v_hat_scale) + eps),
-            params, m, v,
+            params,
+            m,
+            v,
         )
         return params, (m, v), count
 
@@ -338,9 +344,7 @@ def _compiled(loss, observe, optimizer, batch_size, steps_per_epoch):
 
         first = observe_all(params, data, {**hyper, "epoch": jnp.zeros((), jnp.int32)})
         (state, _), rest = jax.lax.scan(segment, (state, jnp.zeros((), jnp.int32)), increments)
-        records = jax.tree_util.tree_map(
-            lambda a, b: jnp.concatenate([a[None], b], axis=0), first, rest
-        )
+        records = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b], axis=0), first, rest)
         return state[0], records
 
     return jax.jit(jax.vmap(one_member, in_axes=(0, 0, 0, None, None)))

@@ -17,8 +17,7 @@ from theory._validate import finite_matrix, integer_at_least, positive
 
 def product(weights):
     """W_D ... W_1 for weights (W_1, ..., W_D)."""
-    if isinstance(weights, (str, bytes)) or not isinstance(weights, (tuple, list)) \
-            or not weights:
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, (tuple, list)) or not weights:
         raise ValueError(f"weights must be a non-empty tuple of matrices, got {weights!r}")
     return functools.reduce(lambda acc, w: w @ acc, weights[1:], weights[0])
 
@@ -46,11 +45,17 @@ def decoupled_init(u, v, u0, widths, *, rng):
     if isinstance(widths, (str, bytes)) or not np.iterable(widths) or len(widths) < 2:
         raise ValueError(f"widths must be a sequence of >= 2 layer sizes, got {widths!r}")
     widths = [integer_at_least("widths", n, 1, 4096) for n in widths]
-    if u0.ndim != 1 or u.shape != (widths[-1], u0.size) or v.shape != (widths[0], u0.size) \
-            or min(widths) < u0.size:
-        raise ValueError(f"u (N_out, modes), v (N_in, modes), u0 (modes,) and widths (every "
-                         f"width >= modes) must agree, got {u.shape}, {v.shape}, {u0.shape}, "
-                         f"{widths}")
+    if (
+        u0.ndim != 1
+        or u.shape != (widths[-1], u0.size)
+        or v.shape != (widths[0], u0.size)
+        or min(widths) < u0.size
+    ):
+        raise ValueError(
+            f"u (N_out, modes), v (N_in, modes), u0 (modes,) and widths (every "
+            f"width >= modes) must agree, got {u.shape}, {v.shape}, {u0.shape}, "
+            f"{widths}"
+        )
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
     depth = len(widths) - 1

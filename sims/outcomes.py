@@ -68,8 +68,10 @@ class Comparison:
         return self.error / self.tolerance
 
     def describe(self) -> str:
-        text = (f"{self.name}: predicted {self.predicted:.6g}, observed {self.observed:.6g}, "
-                f"{self.kind} error {self.error:.3g} (tolerance {self.tolerance:.3g})")
+        text = (
+            f"{self.name}: predicted {self.predicted:.6g}, observed {self.observed:.6g}, "
+            f"{self.kind} error {self.error:.3g} (tolerance {self.tolerance:.3g})"
+        )
         return text + (f"; {self.note}" if self.note else "")
 
 
@@ -110,16 +112,19 @@ class Outcome:
 
     @property
     def failures(self) -> list[str]:
-        return ([c.describe() for c in self.comparisons if not c.passed]
-                + [f"{c.name}: {c.why}" for c in self.conditions if not c.passed])
+        return [c.describe() for c in self.comparisons if not c.passed] + [
+            f"{c.name}: {c.why}" for c in self.conditions if not c.passed
+        ]
 
     def summary(self) -> str:
         """One line for logs and assertion messages."""
         head = self.headline
         text = f"passed={self.passed}"
         if head is not None:
-            text = (f"{head.name}: predicted={head.predicted:.6g} observed={head.observed:.6g} "
-                    f"{head.kind} error={head.error:.3g} tolerance={head.tolerance:.3g} " + text)
+            text = (
+                f"{head.name}: predicted={head.predicted:.6g} observed={head.observed:.6g} "
+                f"{head.kind} error={head.error:.3g} tolerance={head.tolerance:.3g} " + text
+            )
         return text + ("; failed: " + "; ".join(self.failures) if self.failures else "")
 
     # Transitional read access for checks written before typed comparisons: the headline's
@@ -135,11 +140,16 @@ class Outcome:
         return Outcome(
             tuple(replace(c, name=f"{prefix}{c.name}") for c in self.comparisons),
             tuple(replace(c, name=f"{prefix}{c.name}") for c in self.conditions),
-            self.details)
+            self.details,
+        )
 
     @staticmethod
-    def merge(outcomes: Mapping[str, Outcome] | Iterable[Outcome], *,
-              conditions: Iterable[Condition] = (), **details) -> Outcome:
+    def merge(
+        outcomes: Mapping[str, Outcome] | Iterable[Outcome],
+        *,
+        conditions: Iterable[Condition] = (),
+        **details,
+    ) -> Outcome:
         """One outcome from several (e.g. one per depth): a mapping's keys prefix the names."""
         if isinstance(outcomes, Mapping):
             parts = [o.prefixed(f"{key}: ") for key, o in outcomes.items()]
@@ -150,7 +160,8 @@ class Outcome:
         return Outcome(
             tuple(c for o in parts for c in o.comparisons),
             tuple(c for o in parts for c in o.conditions) + tuple(conditions),
-            {**merged_details, **details})
+            {**merged_details, **details},
+        )
 
 
 def condition(name: str, passed: bool, why: str) -> Condition:
@@ -191,9 +202,18 @@ def sampling_quantile(level: float = 1e-3, *, tests: int = 1, dof: float | None 
     return float(stats.norm.ppf(q) if dof is None else stats.t.ppf(q, dof))
 
 
-def z_score(name: str, predicted: float, observed: float, standard_error: float, *,
-            level: float = 1e-3, tests: int = 1, dof: float | None = None,
-            tolerance: float | None = None, note: str = "") -> Comparison:
+def z_score(
+    name: str,
+    predicted: float,
+    observed: float,
+    standard_error: float,
+    *,
+    level: float = 1e-3,
+    tests: int = 1,
+    dof: float | None = None,
+    tolerance: float | None = None,
+    note: str = "",
+) -> Comparison:
     """|observed - predicted| / standard error against the quantile for ``level``/``tests``
     (or an explicit ``tolerance`` in standard errors)."""
     if not standard_error > 0:
@@ -206,8 +226,9 @@ def z_score(name: str, predicted: float, observed: float, standard_error: float,
     return Comparison(name, "z-score", predicted, observed, error, tolerance, note)
 
 
-def first_order(name: str, errors: Sequence[float], learning_rates: Sequence[float], *,
-                tolerance: float, note: str = "") -> Comparison:
+def first_order(
+    name: str, errors: Sequence[float], learning_rates: Sequence[float], *, tolerance: float, note: str = ""
+) -> Comparison:
     """An O(lr) rate: Euler's global error at fixed time is e(t) lr + O(lr^2), so
     err(2 lr) / err(lr) = 2 + O(lr); ``tolerance`` bounds the O(lr) correction (the caller says
     why). A wrong closed form leaves an error that does not shrink with lr: the ratio falls
@@ -215,14 +236,22 @@ def first_order(name: str, errors: Sequence[float], learning_rates: Sequence[flo
     if len(errors) != 2 or len(learning_rates) != 2:
         raise ValueError("errors and learning_rates must hold the values at lr and 2 lr")
     ratio = errors[1] / errors[0] if errors[0] > 0 else math.inf
-    note = (f"errors {errors[0]:.3g} at lr={learning_rates[0]:g}, {errors[1]:.3g} at "
-            f"lr={learning_rates[1]:g}" + (f"; {note}" if note else ""))
+    note = (
+        f"errors {errors[0]:.3g} at lr={learning_rates[0]:g}, {errors[1]:.3g} at "
+        f"lr={learning_rates[1]:g}" + (f"; {note}" if note else "")
+    )
     return Comparison(name, "rate", 2.0, ratio, abs(ratio - 2.0), tolerance, note)
 
 
-def allowance(name: str, predicted: float, observed: float, bound: float, *,
-              note: str = "") -> Comparison:
+def allowance(name: str, predicted: float, observed: float, bound: float, *, note: str = "") -> Comparison:
     """|observed - predicted| as a fraction of the error model's own ``bound``; tolerance 1."""
     error = abs(observed - predicted) / bound if bound > 0 else math.inf
-    return Comparison(name, "allowance", predicted, observed, error, 1.0,
-                      f"allowance {bound:.3g}" + (f"; {note}" if note else ""))
+    return Comparison(
+        name,
+        "allowance",
+        predicted,
+        observed,
+        error,
+        1.0,
+        f"allowance {bound:.3g}" + (f"; {note}" if note else ""),
+    )

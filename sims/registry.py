@@ -50,8 +50,7 @@ def Outcome(*, predicted, observed, error, tolerance, parts=(), details=None) ->
     claims (one headline number whose error kind is not stated, plus parts). Claims written as
     simulate + compare build typed comparisons with :mod:`sims.outcomes` instead."""
     headline = outcomes.Comparison("headline", "unclassified", predicted, observed, error, tolerance)
-    conditions = tuple(p if isinstance(p, outcomes.Condition) else outcomes.Condition(*p)
-                       for p in parts)
+    conditions = tuple(p if isinstance(p, outcomes.Condition) else outcomes.Condition(*p) for p in parts)
     return outcomes.Outcome((headline,), conditions, dict(details or {}))
 
 
@@ -160,15 +159,17 @@ class Claim:
 
 
 def _raised(what: str, error: Exception) -> outcomes.Outcome:
-    return outcomes.Outcome(conditions=(
-        outcomes.Condition("completed", False, f"{what}: {type(error).__name__}: {error}"),))
+    return outcomes.Outcome(
+        conditions=(outcomes.Condition("completed", False, f"{what}: {type(error).__name__}: {error}"),)
+    )
 
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-def claim(label: str, id: str, *, simulate: Callable[..., Any] | None = None,
-          **fields) -> Callable[[Callable[..., outcomes.Outcome]], Callable]:
+def claim(
+    label: str, id: str, *, simulate: Callable[..., Any] | None = None, **fields
+) -> Callable[[Callable[..., outcomes.Outcome]], Callable]:
     """Register the decorated function as claim ``label`` (e.g. ``"DL1"``): a
     ``compare(closed_form, run, **params)`` when ``simulate`` is given, else a
     ``check(closed_form, **params)`` that simulates and compares in one."""
@@ -178,8 +179,7 @@ def claim(label: str, id: str, *, simulate: Callable[..., Any] | None = None,
             existing = _REGISTRY[label]
             if existing.simulation != f"{check.__module__}.{check.__qualname__}":
                 raise ValueError(f"claim label {label!r} registered twice ({existing.id}, {id})")
-        _REGISTRY[label] = Claim(label=label, id=id, check=check, simulate_function=simulate,
-                                 **fields)
+        _REGISTRY[label] = Claim(label=label, id=id, check=check, simulate_function=simulate, **fields)
         return check
 
     return register
@@ -210,8 +210,7 @@ def get(label: str) -> Claim:
     raise ValueError(f"label must be one of {sorted(claims)} or their ids, got {label!r}")
 
 
-def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(),
-                        **details) -> outcomes.Outcome:
+def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(), **details) -> outcomes.Outcome:
     """The outcome of an O(lr) claim from its errors at learning rates lr and 2 lr.
 
     Euler's global error at a fixed time is e(t) lr + O(lr^2), so err(2 lr) / err(lr) is
@@ -219,8 +218,9 @@ def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(),
     correction (the caller states why for its problem). A wrong closed form leaves an
     error that does not shrink with lr, so the ratio falls towards 1 and the claim fails.
     """
-    rate = outcomes.first_order("err(2 lr) / err(lr)", list(errors), list(learning_rates),
-                                tolerance=tolerance)
-    return outcomes.Outcome((rate,), tuple(parts),
-                            {"errors": list(errors), "learning_rates": list(learning_rates),
-                             **details})
+    rate = outcomes.first_order(
+        "err(2 lr) / err(lr)", list(errors), list(learning_rates), tolerance=tolerance
+    )
+    return outcomes.Outcome(
+        (rate,), tuple(parts), {"errors": list(errors), "learning_rates": list(learning_rates), **details}
+    )

@@ -27,9 +27,26 @@ from sims import registry
 from sims.cache import ROOT, cached
 
 COLUMNS = [
-    "claim", "comparison", "kind", "id", "area", "source", "statement", "predicted", "observed",
-    "error", "tolerance", "passed", "claim_passed", "seconds", "params", "closed_form",
-    "simulation", "error_model", "measured", "notes",
+    "claim",
+    "comparison",
+    "kind",
+    "id",
+    "area",
+    "source",
+    "statement",
+    "predicted",
+    "observed",
+    "error",
+    "tolerance",
+    "passed",
+    "claim_passed",
+    "seconds",
+    "params",
+    "closed_form",
+    "simulation",
+    "error_model",
+    "measured",
+    "notes",
 ]
 
 
@@ -49,22 +66,49 @@ def evaluate(*, label: str, params: dict) -> list[dict]:
     outcome = claim.run(**params)
     seconds = time.perf_counter() - start
     common = {
-        "claim": claim.label, "id": claim.id, "area": claim.area, "source": claim.source,
-        "statement": claim.statement, "claim_passed": outcome.passed,
-        "seconds": round(seconds, 2), "params": json.dumps(params, sort_keys=True),
-        "closed_form": claim.closed_form_name, "simulation": claim.simulation,
-        "error_model": claim.error_model, "measured": claim.measured,
+        "claim": claim.label,
+        "id": claim.id,
+        "area": claim.area,
+        "source": claim.source,
+        "statement": claim.statement,
+        "claim_passed": outcome.passed,
+        "seconds": round(seconds, 2),
+        "params": json.dumps(params, sort_keys=True),
+        "closed_form": claim.closed_form_name,
+        "simulation": claim.simulation,
+        "error_model": claim.error_model,
+        "measured": claim.measured,
     }
-    rows = [{**common, "comparison": c.name, "kind": c.kind, "predicted": c.predicted,
-             "observed": c.observed, "error": c.error, "tolerance": c.tolerance,
-             "passed": c.passed, "notes": c.note} for c in outcome.comparisons]
+    rows = [
+        {
+            **common,
+            "comparison": c.name,
+            "kind": c.kind,
+            "predicted": c.predicted,
+            "observed": c.observed,
+            "error": c.error,
+            "tolerance": c.tolerance,
+            "passed": c.passed,
+            "notes": c.note,
+        }
+        for c in outcome.comparisons
+    ]
     if outcome.conditions:
-        rows.append({**common, "comparison": "conditions", "kind": "conditions",
-                     "predicted": math.nan, "observed": math.nan, "error": math.nan,
-                     "tolerance": math.nan,
-                     "passed": all(c.passed for c in outcome.conditions),
-                     "notes": "; ".join(f"{c.name}: {'ok' if c.passed else 'FAILED'}: {c.why}"
-                                        for c in outcome.conditions)})
+        rows.append(
+            {
+                **common,
+                "comparison": "conditions",
+                "kind": "conditions",
+                "predicted": math.nan,
+                "observed": math.nan,
+                "error": math.nan,
+                "tolerance": math.nan,
+                "passed": all(c.passed for c in outcome.conditions),
+                "notes": "; ".join(
+                    f"{c.name}: {'ok' if c.passed else 'FAILED'}: {c.why}" for c in outcome.conditions
+                ),
+            }
+        )
     return rows
 
 
@@ -136,8 +180,7 @@ README_END = "<!-- end of claims table -->"
 
 def claims_table() -> str:
     """The README's table of claims (label, statement, source, figures), from the registry."""
-    lines = [README_BEGIN, "", "| claim | area | statement | source | figures |",
-             "|---|---|---|---|---|"]
+    lines = [README_BEGIN, "", "| claim | area | statement | source | figures |", "|---|---|---|---|---|"]
     for c in registry.all_claims().values():
         figures = ", ".join(f"`{f}`" for f in c.figures) or "-"
         statement = c.statement.replace("|", "\\|")
@@ -151,7 +194,7 @@ def update_readme(path: Path = ROOT / "README.md") -> bool:
     begin, end = text.find(README_BEGIN), text.find(README_END)
     if begin < 0 or end < begin:
         raise ValueError(f"{path} must hold the markers {README_BEGIN!r} ... {README_END!r}")
-    new = text[:begin] + claims_table() + text[end + len(README_END):]
+    new = text[:begin] + claims_table() + text[end + len(README_END) :]
     path.write_text(new)
     return new != text
 
@@ -161,10 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thorough", action="store_true", help="use each claim's thorough params")
     parser.add_argument("--only", default="", help="comma-separated claim labels")
     parser.add_argument("--out", default=str(ROOT / "results"), help="output folder")
-    parser.add_argument("--readme-table", action="store_true",
-                        help="print the README's table of claims and exit")
-    parser.add_argument("--update-readme", action="store_true",
-                        help="rewrite the table of claims in README.md in place and exit")
+    parser.add_argument(
+        "--readme-table", action="store_true", help="print the README's table of claims and exit"
+    )
+    parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="rewrite the table of claims in README.md in place and exit",
+    )
     args = parser.parse_args(argv)
     if args.readme_table:
         print(claims_table())
@@ -183,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         status = "pass" if first.claim_passed else "FAIL"
         ratios = (rows["error"] / rows["tolerance"]).where(rows["kind"] != "conditions")
         worst = rows.loc[ratios.idxmax()] if ratios.notna().any() else first
-        print(f"{status}  {label:5s} {first.id:45s} {worst.comparison}: {worst.kind} "
-              f"error={worst.error:.3g} tol={worst.tolerance:.3g}  {first.seconds:.1f}s")
+        print(
+            f"{status}  {label:5s} {first.id:45s} {worst.comparison}: {worst.kind} "
+            f"error={worst.error:.3g} tol={worst.tolerance:.3g}  {first.seconds:.1f}s"
+        )
     print(f"wrote {out / f'agreement{suffix}.md'}")
     return 0 if frame["claim_passed"].all() else 1
 

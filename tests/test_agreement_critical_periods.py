@@ -38,8 +38,7 @@ def test_CP4_closing_times_of_the_exact_curve_are_exact():
     # The bias removal makes the measurement exact on the closed form's own final shares.
     sigmas, onsets = [4.0, 1.0], np.linspace(0.0, 4.0, 9)
     shares = [theory.final_share(s, 2, 0.01 * s, onsets / s, (onsets + 1.0) / s) for s in sigmas]
-    measured = sim.closing_times(shares, sigmas=sigmas, epsilon=0.01, duration=1.0,
-                                 onsets=onsets)
+    measured = sim.closing_times(shares, sigmas=sigmas, epsilon=0.01, duration=1.0, onsets=onsets)
     exact = [theory.closing_time(s, 2, 0.01 * s, 1.0 / s) for s in sigmas]
     np.testing.assert_allclose(measured, exact, rtol=1e-12)
 

@@ -29,8 +29,7 @@ def assert_passes(label, **params):
 def test_DL1_mode_trajectories_follow_eq_12(singular_values, u0, shape):
     n_in, n_out, hidden = shape
     k = min(len(singular_values), n_in, n_out, hidden)
-    assert_passes("DL1", singular_values=singular_values[:k], u0=u0, n_in=n_in, n_out=n_out,
-                  hidden=hidden)
+    assert_passes("DL1", singular_values=singular_values[:k], u0=u0, n_in=n_in, n_out=n_out, hidden=hidden)
 
 
 @given(init_std=st.sampled_from([1e-3, 3e-4]), hidden=st.sampled_from([16, 24]))
@@ -53,8 +52,7 @@ def test_DL5_progressive_differentiation(levels, u0):
     assert_passes("DL5", levels=levels, u0=u0)
 
 
-@given(lambdas=st.sampled_from([[-1.0], [0.0], [0.5], [2.0], [-0.5, 1.0]]),
-       scale=st.floats(0.1, 1.0))
+@given(lambdas=st.sampled_from([[-1.0], [0.0], [0.5], [2.0], [-0.5, 1.0]]), scale=st.floats(0.1, 1.0))
 def test_DL6_lambda_balanced_dynamics(lambdas, scale):
     assert_passes("DL6", lambdas=lambdas, scale=scale)
 
@@ -75,9 +73,17 @@ def test_learning_rate_above_stability_bound_reports_divergence(factor):
 
 
 def test_same_seed_same_bytes():
-    runs = [sim.simulate_decoupled.uncached(target=sim.random_target([2.0, 1.0], 4, 4), u0=0.01,
-                                            depth=3, learning_rate=1e-2, t_max=3.0, hidden=4)
-            for _ in range(2)]
+    runs = [
+        sim.simulate_decoupled.uncached(
+            target=sim.random_target([2.0, 1.0], 4, 4),
+            u0=0.01,
+            depth=3,
+            learning_rate=1e-2,
+            t_max=3.0,
+            hidden=4,
+        )
+        for _ in range(2)
+    ]
     assert runs[0].u.tobytes() == runs[1].u.tobytes()
 
 
@@ -86,8 +92,9 @@ def test_divergence_above_the_bound_names_only_the_members_that_diverged():
     the error lists member 1 only (it listed every member)."""
     target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
     u, s, v = sim.svd(target)
-    inits = [sim.decoupled_init(u, v, np.full(3, a), (5, 5, 5), rng=np.random.default_rng(0))
-             for a in (0.5, 20.0)]
+    inits = [
+        sim.decoupled_init(u, v, np.full(3, a), (5, 5, 5), rng=np.random.default_rng(0)) for a in (0.5, 20.0)
+    ]
     lr = 1.05 * float(dl.stable_learning_rate(3.0, 2))
     with pytest.raises(engine.DivergenceError, match="1 of 2 members failed") as info:
         sim.run_products(sim.stack(inits), target, learning_rate=lr, t_max=500 * lr)

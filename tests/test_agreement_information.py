@@ -59,7 +59,7 @@ def test_original_binning_is_their_digitize_with_30_edges():
     values = values[np.min(np.abs(values[:, None] - edges[None, :]), axis=1) > 1e-9]
     values = np.concatenate([values, [-1.0, 1.0, 3.0]])  # the range's ends, and beyond it
     theirs = np.digitize(values, edges) - 1
-    (name, n_bins, low, high, width, top), = [s for s in SCHEMES if s[5]]
+    ((name, n_bins, low, high, width, top),) = [s for s in SCHEMES if s[5]]
     ours = bin_indices(values, n_bins=n_bins, low=low, high=high, bin_width=width, top_cell=top)
     assert np.array_equal(ours, theirs) and len(np.unique(ours)) == 30
 
@@ -73,9 +73,8 @@ def test_hashed_binned_information_matches_a_plain_numpy_count():
         flat = params[member, 0]
         h = x.astype(float)
         offset = 0
-        for layer, (fan_in, fan_out) in enumerate(zip((12, 10, 7, 5, 4), (10, 7, 5, 4, 3),
-                                                     strict=True)):
-            w = flat[offset:offset + fan_in * fan_out].reshape(fan_in, fan_out)
+        for layer, (fan_in, fan_out) in enumerate(zip((12, 10, 7, 5, 4), (10, 7, 5, 4, 3), strict=True)):
+            w = flat[offset : offset + fan_in * fan_out].reshape(fan_in, fan_out)
             offset += fan_in * fan_out + fan_out
             z = h @ w
             h = np.maximum(z, 0) if relu else np.tanh(z)
@@ -91,12 +90,17 @@ def test_hashed_binned_information_matches_a_plain_numpy_count():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("setup", [
-    dict(),  # the defaults: the published var_u.mat when present, else the surrogate
-    dict(data="surrogate"),
-    pytest.param(dict(data="published", **ORIGINAL_SETUP), marks=pytest.mark.skipif(
-        default_data_source() != "published", reason="var_u.mat not present")),
-])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        dict(),  # the defaults: the published var_u.mat when present, else the surrogate
+        dict(data="surrogate"),
+        pytest.param(
+            dict(data="published", **ORIGINAL_SETUP),
+            marks=pytest.mark.skipif(default_data_source() != "published", reason="var_u.mat not present"),
+        ),
+    ],
+)
 def test_IB4_information_plane(setup):
     outcome = assert_passes("IB4", **setup)
     data = setup.get("data", default_data_source())

@@ -49,10 +49,12 @@ def test_same_seed_same_bytes():
     first = rank_collapse.simulate_relu_correlation.uncached(n=64, depth=3, seeds=2, c0=0.3)
     second = rank_collapse.simulate_relu_correlation.uncached(n=64, depth=3, seeds=2, c0=0.3)
     assert first.cosines.tobytes() == second.cosines.tobytes()
-    a = rank_collapse.simulate_pure_attention.uncached(tokens=4, width=8, depth=2, seeds=2,
-                                                      start_residual=[1e-2, 1e-1])
-    b = rank_collapse.simulate_pure_attention.uncached(tokens=4, width=8, depth=2, seeds=2,
-                                                      start_residual=[1e-2, 1e-1])
+    a = rank_collapse.simulate_pure_attention.uncached(
+        tokens=4, width=8, depth=2, seeds=2, start_residual=[1e-2, 1e-1]
+    )
+    b = rank_collapse.simulate_pure_attention.uncached(
+        tokens=4, width=8, depth=2, seeds=2, start_residual=[1e-2, 1e-1]
+    )
     assert all(x.tobytes() == y.tobytes() for x, y in zip(a, b, strict=True))
 
 
@@ -65,8 +67,9 @@ def test_origin_bin_is_a_square():
     """Saxe et al.'s bin at the origin: |Re z| < a and |Im z| < a, not |z| < a."""
     z = np.array([0.0, 0.04 + 0.04j, 0.049 - 0.049j, 0.06, 0.03 + 0.06j, -0.05])
     assert rank_collapse.origin_bin_fraction(z, 0.05) == pytest.approx(3 / 6)
-    assert rank_collapse.origin_bin_fraction(np.stack([z, z[:1].repeat(6)]), 0.05) \
-        == pytest.approx([0.5, 1.0])
+    assert rank_collapse.origin_bin_fraction(np.stack([z, z[:1].repeat(6)]), 0.05) == pytest.approx(
+        [0.5, 1.0]
+    )
 
 
 @pytest.mark.slow

@@ -61,11 +61,19 @@ def _simulation_of(label: str) -> Path:
 def test_scope_is_what_the_module_imports():
     claims = _rel(cache.scope(_module_of("NC2")))
     # its closed forms, its simulations, the shared machinery, and nothing of the other areas
-    assert {"theory/neural_collapse.py", "theory/_validate.py", "sims/engine.py", "sims/registry.py",
-            "sims/outcomes.py", "sims/cache.py", "sims/__init__.py"} <= claims
+    assert {
+        "theory/neural_collapse.py",
+        "theory/_validate.py",
+        "sims/engine.py",
+        "sims/registry.py",
+        "sims/outcomes.py",
+        "sims/cache.py",
+        "sims/__init__.py",
+    } <= claims
     assert _rel([_simulation_of("NC2")]) <= claims
-    assert not any(name.startswith(("theory/information", "sims/information", "theory/deep_linear"))
-                   for name in claims)
+    assert not any(
+        name.startswith(("theory/information", "sims/information", "theory/deep_linear")) for name in claims
+    )
     # a simulation does not depend on the comparisons that use it (editing a comparison or a
     # perturbation reruns no simulation), though importing it runs its package's __init__
     simulation = _rel(cache.scope(_simulation_of("NC2")))
@@ -102,8 +110,7 @@ def test_keys_tell_types_apart_that_json_would_merge():
 def _copy_tree(tmp_path) -> Path:
     tree = tmp_path / "p"
     for package in cache.PACKAGES:
-        shutil.copytree(cache.ROOT / package, tree / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(cache.ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     return tree
 
 
@@ -117,8 +124,14 @@ def test_an_edit_anywhere_in_scope_changes_the_key_and_elsewhere_does_not(tmp_pa
     info = tree / "theory" / "information.py"
     info.write_text(info.read_text() + "\n# an edit in another area\n")
     assert cache.key_for("sims.report.evaluate", {"label": "DL1"}, roots) == before
-    for edited in ("theory/deep_linear.py", "theory/_validate.py", "sims/engine.py",
-                   "sims/registry.py", "sims/outcomes.py", "sims/linear_networks.py"):
+    for edited in (
+        "theory/deep_linear.py",
+        "theory/_validate.py",
+        "sims/engine.py",
+        "sims/registry.py",
+        "sims/outcomes.py",
+        "sims/linear_networks.py",
+    ):
         path = tree / edited
         original = path.read_text()
         path.write_text(original + "\n# an edit\n")
@@ -130,10 +143,23 @@ def _report(tree: Path, cache_dir: Path, label: str) -> subprocess.CompletedProc
     env = {**os.environ, "PYTHONPATH": str(tree), "SIMS_CACHE_DIR": str(cache_dir)}
     env.pop("SIMS_NO_CACHE", None)
     return subprocess.run(
-        [sys.executable, "-c", "import sims, sys; assert sims.__file__.startswith(sys.argv[1]);"
-         " from sims import report; sys.exit(report.main(sys.argv[2:]))",
-         str(tree), "--only", label, "--out", str(tree / "results")],
-        cwd=tree, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-c",
+            "import sims, sys; assert sims.__file__.startswith(sys.argv[1]);"
+            " from sims import report; sys.exit(report.main(sys.argv[2:]))",
+            str(tree),
+            "--only",
+            label,
+            "--out",
+            str(tree / "results"),
+        ],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_report_recomputes_and_fails_after_a_closed_form_is_edited(tmp_path):
@@ -146,10 +172,14 @@ def test_report_recomputes_and_fails_after_a_closed_form_is_edited(tmp_path):
     closed_form = tree / "theory" / "deep_linear.py"
     text = closed_form.read_text()
     # u(t) with the exponent 2st halved to st, as the module's own definition of mode_strength
-    closed_form.write_text(text + (
-        "\n_exact_mode_strength = mode_strength\n\n\n"
-        "def mode_strength(t, s, u0, *, tau=1.0):\n"
-        "    return _exact_mode_strength(0.5 * np.asarray(t, dtype=float), s, u0, tau=tau)\n"))
+    closed_form.write_text(
+        text
+        + (
+            "\n_exact_mode_strength = mode_strength\n\n\n"
+            "def mode_strength(t, s, u0, *, tau=1.0):\n"
+            "    return _exact_mode_strength(0.5 * np.asarray(t, dtype=float), s, u0, tau=tau)\n"
+        )
+    )
     second = _report(tree, cache_dir, "DL1")
     assert second.returncode == 1 and "FAIL  DL1" in second.stdout, second.stdout + second.stderr
     closed_form.write_text(text)  # undone: the first entry is found again

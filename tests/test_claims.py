@@ -20,9 +20,11 @@ def test_true_form_passes_and_every_perturbation_fails_on_one_run(label):
     run = claim.simulate_function(**params)
     outcome = claim.compare(None, run, **params)
     assert outcome.passed, f"{label} at {params}: {outcome.summary()}"
-    survivors = {name: claim.compare(wrong, run, **params).summary()
-                 for name, wrong in claim.perturbations.items()
-                 if claim.compare(wrong, run, **params).passed}
+    survivors = {
+        name: claim.compare(wrong, run, **params).summary()
+        for name, wrong in claim.perturbations.items()
+        if claim.compare(wrong, run, **params).passed
+    }
     assert not survivors, f"{label}: perturbations that pass: {survivors}"
 
 

@@ -21,8 +21,7 @@ from sims.datasets import (
 from theory import information as th
 
 PUBLISHED = datasets.DEFAULT_PUBLISHED_PATH
-needs_published = pytest.mark.skipif(not PUBLISHED.is_file(),
-                                     reason="../shared/data/var_u.mat not present")
+needs_published = pytest.mark.skipif(not PUBLISHED.is_file(), reason="../shared/data/var_u.mat not present")
 
 
 @needs_published
@@ -87,12 +86,15 @@ def test_a_different_file_is_not_taken_for_the_published_one(tmp_path):
         published_task(path)  # ... but not the published labels
 
 
-@pytest.mark.parametrize("content, match", [
-    ({"F": np.full((4, 2), 0.5), "y": np.zeros((1, 4))}, "F"),
-    ({"F": np.zeros((4, 2)), "y": np.array([[0, 1, 2, 0]])}, "y"),
-    ({"F": np.zeros((4, 2)), "y": np.zeros((1, 3))}, "y"),
-    ({"X": np.zeros((4, 2))}, "F"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ({"F": np.full((4, 2), 0.5), "y": np.zeros((1, 4))}, "F"),
+        ({"F": np.zeros((4, 2)), "y": np.array([[0, 1, 2, 0]])}, "y"),
+        ({"F": np.zeros((4, 2)), "y": np.zeros((1, 3))}, "y"),
+        ({"X": np.zeros((4, 2))}, "F"),
+    ],
+)
 def test_loader_rejects_malformed_files(tmp_path, content, match):
     path = tmp_path / "bad.mat"
     savemat(path, content)

@@ -26,8 +26,15 @@ def problem(n=64, d=3, seed=0):
 def test_full_batch_gd_matches_numpy_loop():
     x, y = problem()
     members = engine.ensemble([0], learning_rate=[0.05, 0.1])
-    result = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
-                          epochs=25, record_every=5, observe=observe_weights)
+    result = engine.train(
+        linear_loss,
+        {"w": np.zeros((2, 3))},
+        (x, y),
+        members=members,
+        epochs=25,
+        record_every=5,
+        observe=observe_weights,
+    )
     for k, lr in enumerate([0.05, 0.1]):
         w = np.zeros(3)
         for _ in range(25):
@@ -40,8 +47,16 @@ def test_full_batch_gd_matches_numpy_loop():
 def test_adam_matches_reference_update():
     x, y = problem()
     members = engine.ensemble([0], learning_rate=1e-2)
-    result = engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y), members=members,
-                          epochs=3, record_every=1, observe=observe_weights, optimizer="adam")
+    result = engine.train(
+        linear_loss,
+        {"w": np.zeros((1, 3))},
+        (x, y),
+        members=members,
+        epochs=3,
+        record_every=1,
+        observe=observe_weights,
+        optimizer="adam",
+    )
     w, m, v = np.zeros(3), np.zeros(3), np.zeros(3)
     for step in range(1, 4):
         g = x.T @ (x @ w - y) / len(y)
@@ -60,9 +75,16 @@ def test_minibatch_epoch_visits_every_sample_once():
     n = 32
     data = (np.arange(n, dtype=np.float64), np.zeros(n))
     members = engine.ensemble([3, 4], learning_rate=1.0)
-    result = engine.train(count_visits, {"c": np.zeros((2, n))}, data, members=members,
-                          epochs=2, batch_size=8, record_every=1,
-                          observe=lambda p, d, h: {"c": p["c"]})
+    result = engine.train(
+        count_visits,
+        {"c": np.zeros((2, n))},
+        data,
+        members=members,
+        epochs=2,
+        batch_size=8,
+        record_every=1,
+        observe=lambda p, d, h: {"c": p["c"]},
+    )
     np.testing.assert_array_equal(result.records["c"][:, -1], np.full((2, n), 2.0))
     assert result.steps.tolist() == [0, 4, 8]
 
@@ -72,9 +94,16 @@ def test_same_seed_same_bytes_and_seeds_differ():
     members = engine.ensemble([0, 1], learning_rate=0.05)
 
     def run():
-        return engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
-                            epochs=10, batch_size=16, record_every=10,
-                            observe=observe_weights).records["w"]
+        return engine.train(
+            linear_loss,
+            {"w": np.zeros((2, 3))},
+            (x, y),
+            members=members,
+            epochs=10,
+            batch_size=16,
+            record_every=10,
+            observe=observe_weights,
+        ).records["w"]
 
     first, second = run(), run()
     assert first.tobytes() == second.tobytes()
@@ -85,11 +114,19 @@ def test_divergence_is_reported_with_its_hyper_parameters():
     x, y = problem()
     members = engine.ensemble([0], learning_rate=[0.05, 50.0])
     with pytest.raises(engine.DivergenceError, match="learning_rate") as info:
-        engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members, epochs=200,
-                     record_every=10)
+        engine.train(
+            linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members, epochs=200, record_every=10
+        )
     assert info.value.members["learning_rate"].tolist() == [50.0]
-    flagged = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y), members=members,
-                           epochs=200, record_every=10, on_divergence="flag")
+    flagged = engine.train(
+        linear_loss,
+        {"w": np.zeros((2, 3))},
+        (x, y),
+        members=members,
+        epochs=200,
+        record_every=10,
+        on_divergence="flag",
+    )
     assert flagged.diverged.tolist() == [False, True]
     assert np.isnan(flagged.records["loss"][1, -1]) and np.isfinite(flagged.records["loss"][0]).all()
 
@@ -98,35 +135,60 @@ def test_log_spaced_schedule_and_tidy_frame():
     schedule = engine.record_schedule(1000, log_points=10)
     assert schedule[0] == 0 and schedule[-1] == 1000 and np.all(np.diff(schedule) > 0)
     x, y = problem()
-    result = engine.train(linear_loss, {"w": np.zeros((2, 3))}, (x, y),
-                          members=engine.ensemble([0, 1], learning_rate=0.01), epochs=1000,
-                          record_epochs=schedule, observe=observe_weights)
+    result = engine.train(
+        linear_loss,
+        {"w": np.zeros((2, 3))},
+        (x, y),
+        members=engine.ensemble([0, 1], learning_rate=0.01),
+        epochs=1000,
+        record_epochs=schedule,
+        observe=observe_weights,
+    )
     frame = result.frame("w")
     assert len(frame) == 2 * len(schedule) * 3
     assert {"member", "seed", "learning_rate", "epoch", "step", "index_0", "value"} <= set(frame)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(optimizer="rmsprop"), "optimizer"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(record_epochs=[1, 2]), "record_epochs"),
-    (dict(on_divergence="ignore"), "on_divergence"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(optimizer="rmsprop"), "optimizer"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(record_epochs=[1, 2]), "record_epochs"),
+        (dict(on_divergence="ignore"), "on_divergence"),
+    ],
+)
 def test_bad_arguments_raise(kwargs, message):
     x, y = problem()
     with pytest.raises(ValueError, match=message):
-        engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y),
-                     members=engine.ensemble([0], learning_rate=0.1), epochs=5, **kwargs)
+        engine.train(
+            linear_loss,
+            {"w": np.zeros((1, 3))},
+            (x, y),
+            members=engine.ensemble([0], learning_rate=0.1),
+            epochs=5,
+            **kwargs,
+        )
 
 
 def test_members_and_params_must_agree():
     x, y = problem()
     with pytest.raises(ValueError, match="member axis"):
-        engine.train(linear_loss, {"w": np.zeros((3, 3))}, (x, y),
-                     members=engine.ensemble([0], learning_rate=0.1), epochs=5)
+        engine.train(
+            linear_loss,
+            {"w": np.zeros((3, 3))},
+            (x, y),
+            members=engine.ensemble([0], learning_rate=0.1),
+            epochs=5,
+        )
     with pytest.raises(ValueError, match="learning_rate"):
-        engine.train(linear_loss, {"w": np.zeros((1, 3))}, (x, y),
-                     members=engine.ensemble([0], learning_rate=-0.1), epochs=5)
+        engine.train(
+            linear_loss,
+            {"w": np.zeros((1, 3))},
+            (x, y),
+            members=engine.ensemble([0], learning_rate=-0.1),
+            epochs=5,
+        )
 
 
 def test_float32_parameters_train_in_float64():
@@ -135,9 +197,14 @@ def test_float32_parameters_train_in_float64():
         return 0.5 * jnp.mean((x @ w - y) ** 2)
 
     x = np.random.default_rng(0).standard_normal((8, 3))
-    run = engine.train(loss, np.zeros((2, 3), np.float32), (x, x @ np.ones(3)),
-                       members=engine.ensemble([0, 1], learning_rate=0.1), epochs=5,
-                       record_every=5)
+    run = engine.train(
+        loss,
+        np.zeros((2, 3), np.float32),
+        (x, x @ np.ones(3)),
+        members=engine.ensemble([0, 1], learning_rate=0.1),
+        epochs=5,
+        record_every=5,
+    )
     assert run.params.dtype == np.float64
 
 
@@ -147,17 +214,34 @@ def test_seeds_outside_uint32_are_refused(seed):
         engine.ensemble([seed], learning_rate=0.1)
     members = pd.DataFrame({"seed": [seed], "learning_rate": [0.1]})
     with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 4294967295\]"):
-        engine.train(lambda w, batch, hyper: (w**2).sum(), np.zeros((1, 2)), (np.zeros((4, 1)),),
-                     members=members, epochs=1)
+        engine.train(
+            lambda w, batch, hyper: (w**2).sum(),
+            np.zeros((1, 2)),
+            (np.zeros((4, 1)),),
+            members=members,
+            epochs=1,
+        )
 
 
-@pytest.mark.parametrize("bad", [
-    dict(epochs=0), dict(epochs=True), dict(epochs="3"), dict(epochs=2.5),
-    dict(optimizer=["gd"]), dict(max_loss=float("nan")), dict(batch_size=0),
-    dict(members=pd.DataFrame({"seed": [0], "learning_rate": [float("inf")]})),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(epochs=0),
+        dict(epochs=True),
+        dict(epochs="3"),
+        dict(epochs=2.5),
+        dict(optimizer=["gd"]),
+        dict(max_loss=float("nan")),
+        dict(batch_size=0),
+        dict(members=pd.DataFrame({"seed": [0], "learning_rate": [float("inf")]})),
+    ],
+)
 def test_train_refuses_bad_arguments(bad):
     arguments = dict(members=engine.ensemble([0], learning_rate=0.1), epochs=1)
     with pytest.raises(ValueError, match=next(iter(bad)).replace("members", "learning_rate")):
-        engine.train(lambda w, batch, hyper: (w**2).sum(), np.zeros((1, 2)), (np.zeros((4, 1)),),
-                     **{**arguments, **bad})
+        engine.train(
+            lambda w, batch, hyper: (w**2).sum(),
+            np.zeros((1, 2)),
+            (np.zeros((4, 1)),),
+            **{**arguments, **bad},
+        )

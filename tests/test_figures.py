@@ -11,8 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def render(script, out, cache):
     env = {**os.environ, "FIGURES_OUT": str(out), "SIMS_CACHE_DIR": str(cache)}
     env.pop("SIMS_NO_CACHE", None)
-    subprocess.run([sys.executable, str(ROOT / "figures" / script)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / "figures" / script)], env=env, check=True, capture_output=True)
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 

@@ -33,8 +33,7 @@ def _pins() -> dict[str, list[tuple[Version, Marker | None]]]:
         match = PIN.match(line)
         if match:
             marker = Marker(match["marker"]) if match["marker"] else None
-            pins.setdefault(canonicalize_name(match["name"]), []).append(
-                (Version(match["version"]), marker))
+            pins.setdefault(canonicalize_name(match["name"]), []).append((Version(match["version"]), marker))
     return pins
 
 

@@ -22,8 +22,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.py")
-                   if re.search(r"^app = marimo\.App\(", path.read_text(), re.MULTILINE))
+NOTEBOOKS = sorted(
+    path.stem
+    for path in (ROOT / "notebooks").glob("*.py")
+    if re.search(r"^app = marimo\.App\(", path.read_text(), re.MULTILINE)
+)
 SCRIPT_TIMEOUT = 300
 
 
@@ -40,7 +43,8 @@ browser = _load("browser")
 
 def test_every_area_has_a_notebook():
     assert NOTEBOOKS == sorted(
-        ["critical_periods", "deep_linear", "information", "neural_collapse", "rank_collapse"])
+        ["critical_periods", "deep_linear", "information", "neural_collapse", "rank_collapse"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +52,17 @@ def script_runs():
     """Run every notebook as a script, all at once: {name: (exit code, output, seconds)}."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
     started = {
-        name: (time.perf_counter(), subprocess.Popen(
-            [sys.executable, str(ROOT / "notebooks" / f"{name}.py")], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        name: (
+            time.perf_counter(),
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "notebooks" / f"{name}.py")],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
         for name in NOTEBOOKS
     }
     runs = {}
@@ -81,8 +93,7 @@ def test_marimo_run_serves_every_notebook():
         assert browser.get(f"{url}/?file=no_such_notebook.py")[0] == 404
 
 
-needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None,
-                                    reason="Chromium is not installed")
+needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
 
 
 @pytest.mark.slow
@@ -92,8 +103,7 @@ def test_headless_browser_renders_a_notebook():
     out.parent.mkdir(exist_ok=True)
     out.unlink(missing_ok=True)
     with browser.marimo_server() as url:
-        browser.screenshot(f"{url}/?file=rank_collapse.py", out,
-                           ready=browser.rendered("Rank collapse"))
+        browser.screenshot(f"{url}/?file=rank_collapse.py", out, ready=browser.rendered("Rank collapse"))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000, "the screenshot is (nearly) blank"
 
@@ -115,9 +125,11 @@ def test_static_html_export_renders_offline(tmp_path):
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            browser.screenshot(f"http://127.0.0.1:{server.server_port}/{page.name}",
-                               tmp_path / "static.png",
-                               ready=browser.rendered("Rank collapse"))
+            browser.screenshot(
+                f"http://127.0.0.1:{server.server_port}/{page.name}",
+                tmp_path / "static.png",
+                ready=browser.rendered("Rank collapse"),
+            )
         finally:
             server.shutdown()
     assert (tmp_path / "static.png").stat().st_size > 20_000

@@ -13,8 +13,11 @@ CLAIMS = registry.all_claims()
 
 def test_claims_registered_for_every_area_module():
     areas = {c.area for c in CLAIMS.values()}
-    present = {a for a in registry.AREAS
-               if (ROOT / "sims" / f"{a}.py").exists() or (ROOT / "sims" / a / "claims.py").exists()}
+    present = {
+        a
+        for a in registry.AREAS
+        if (ROOT / "sims" / f"{a}.py").exists() or (ROOT / "sims" / a / "claims.py").exists()
+    }
     assert present <= areas, f"area modules without claims: {present - areas}"
 
 
@@ -33,7 +36,8 @@ def test_claim_is_complete(label):
 def test_readme_table_is_generated_from_the_registry():
     readme = (ROOT / "README.md").read_text()
     assert report.claims_table() in readme, (
-        "README's claim table is stale: regenerate it with `python -m sims.report --readme-table`")
+        "README's claim table is stale: regenerate it with `python -m sims.report --readme-table`"
+    )
 
 
 def test_outcome_passes_only_when_every_part_passes():
@@ -49,9 +53,20 @@ def test_markdown_report_escapes_pipes():
     import pandas as pd
 
     row = dict.fromkeys(report.COLUMNS, "")
-    row.update(claim="X1", comparison="|x|", kind="absolute", id="x.y", statement="|a| < b",
-               predicted=1.0, observed=1.0, error=0.0, tolerance=1.0, passed=True,
-               claim_passed=True, seconds=0.1)
+    row.update(
+        claim="X1",
+        comparison="|x|",
+        kind="absolute",
+        id="x.y",
+        statement="|a| < b",
+        predicted=1.0,
+        observed=1.0,
+        error=0.0,
+        tolerance=1.0,
+        passed=True,
+        claim_passed=True,
+        seconds=0.1,
+    )
     text = report.to_markdown(pd.DataFrame([row]), thorough=False)
     assert "\\|a\\| < b" in text and "| X1 | \\|x\\| | absolute |" in text
 

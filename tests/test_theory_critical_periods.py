@@ -23,11 +23,12 @@ def depth2_exact(t, sigma, k0, start, end):
     k_a_end = logistic(end - start, sigma - k_start, k_start)
     ratio = k_a_end / k_start
     total = logistic(np.maximum(t - end, 0), sigma, k_a_end + k_start)
-    k_a = np.where(t < start, logistic(2 * t, sigma / 2, k0),
-                   np.where(t < end, logistic(t - start, sigma - k_start, k_start),
-                            total * ratio / (1 + ratio)))
-    k_b = np.where(t < start, logistic(2 * t, sigma / 2, k0),
-                   np.where(t < end, k_start, total / (1 + ratio)))
+    k_a = np.where(
+        t < start,
+        logistic(2 * t, sigma / 2, k0),
+        np.where(t < end, logistic(t - start, sigma - k_start, k_start), total * ratio / (1 + ratio)),
+    )
+    k_b = np.where(t < start, logistic(2 * t, sigma / 2, k0), np.where(t < end, k_start, total / (1 + ratio)))
     return k_a, k_b
 
 
@@ -37,11 +38,20 @@ def depth1_exact(t, sigma, k0, start, end):
     k_a_end = (sigma - k_start) + (2 * k_start - sigma) * np.exp(-(end - start))
     omega = (sigma - k_a_end - k_start) * np.exp(-2 * np.maximum(t - end, 0))
     gap = k_a_end - k_start
-    k_a = np.where(t < start, sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
-                   np.where(t < end, (sigma - k_start) + (2 * k_start - sigma)
-                            * np.exp(-(t - start)), (sigma - omega + gap) / 2))
-    k_b = np.where(t < start, sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
-                   np.where(t < end, k_start, (sigma - omega - gap) / 2))
+    k_a = np.where(
+        t < start,
+        sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
+        np.where(
+            t < end,
+            (sigma - k_start) + (2 * k_start - sigma) * np.exp(-(t - start)),
+            (sigma - omega + gap) / 2,
+        ),
+    )
+    k_b = np.where(
+        t < start,
+        sigma / 2 + (k0 - sigma / 2) * np.exp(-2 * t),
+        np.where(t < end, k_start, (sigma - omega - gap) / 2),
+    )
     return k_a, k_b
 
 
@@ -50,9 +60,10 @@ def test_doctests():
 
 
 @pytest.mark.parametrize("depth, exact", [(1, depth1_exact), (2, depth2_exact)])
-@pytest.mark.parametrize("sigma, k0, start, end",
-                         [(2.0, 1e-3, 0.5, 1.7), (1.0, 0.01, 0.0, 3.0), (3.0, 0.2, 1.0, 1.0),
-                          (1.0, 0.6, 0.2, 2.0)])
+@pytest.mark.parametrize(
+    "sigma, k0, start, end",
+    [(2.0, 1e-3, 0.5, 1.7), (1.0, 0.01, 0.0, 3.0), (3.0, 0.2, 1.0, 1.0), (1.0, 0.6, 0.2, 2.0)],
+)
 def test_pathway_strengths_exact_for_depth_1_and_2(depth, exact, sigma, k0, start, end):
     t = np.linspace(0.0, 12.0, 241)
     k_a, k_b = cp.pathway_strengths(t, sigma, depth, k0, start, end)
@@ -82,12 +93,14 @@ def test_depth2_final_share_derivation_with_sympy():
     assert sp.simplify(sp.diff(k_a, t) - 2 * k_a * (s - k_a)) == 0  # logistic on s = sigma - k0
     share = 1 / (1 + k_a.subs({t: T, s: sigma - k}) / k)  # frozen ratio K_a(T) / k0
     closed = (k + (sigma - 2 * k) * sp.exp(-2 * (sigma - k) * T)) / (
-        sigma + (sigma - 2 * k) * sp.exp(-2 * (sigma - k) * T))
+        sigma + (sigma - 2 * k) * sp.exp(-2 * (sigma - k) * T)
+    )
     assert sp.simplify(share - closed) == 0
 
 
-@pytest.mark.parametrize("sigma, k0, duration", [(2.0, 1e-3, 0.5), (1.0, 0.3, 2.0),
-                                                 (5.0, 0.01, 0.1), (1.0, 0.7, 1.0)])
+@pytest.mark.parametrize(
+    "sigma, k0, duration", [(2.0, 1e-3, 0.5), (1.0, 0.3, 2.0), (5.0, 0.01, 0.1), (1.0, 0.7, 1.0)]
+)
 def test_depth2_final_share_matches_ode(sigma, k0, duration):
     closed = cp.depth2_final_share(sigma, k0, duration)
     assert closed == pytest.approx(cp.final_share(sigma, 2, k0, 0.0, duration), rel=1e-10)
@@ -108,15 +121,17 @@ FEATURE = dict(sigma=st.floats(0.5, 4.0), k0_fraction=st.floats(0.005, 0.2))
 @given(sigma=st.floats(1.0, 4.0), k0_fraction=st.floats(0.005, 0.2), length=st.floats(0.2, 1.0))
 def test_share_falls_with_depth(sigma, k0_fraction, length):
     """Holds for early deficits shorter than ~1/sigma on features with sigma >= 1 (see below)."""
-    shares = [cp.final_share(sigma, d, k0_fraction * sigma, 0.0, length / sigma)
-              for d in range(1, 9)]
+    shares = [cp.final_share(sigma, d, k0_fraction * sigma, 0.0, length / sigma) for d in range(1, 9)]
     assert np.all(np.diff(shares) < 0), shares
 
 
-@pytest.mark.parametrize("sigma, k0, length, shallower_hurt_more", [
-    (0.5, 0.0625, 2.0, (1, 2)),   # weak feature: deeper pathways are slower (t ~ sigma^{2/D-2})
-    (1.0, 0.02, 2.0, (2, 3)),     # long deficit: D = 2 is already fully deprived (share ~ k0)
-])
+@pytest.mark.parametrize(
+    "sigma, k0, length, shallower_hurt_more",
+    [
+        (0.5, 0.0625, 2.0, (1, 2)),  # weak feature: deeper pathways are slower (t ~ sigma^{2/D-2})
+        (1.0, 0.02, 2.0, (2, 3)),  # long deficit: D = 2 is already fully deprived (share ~ k0)
+    ],
+)
 def test_share_not_monotone_in_depth_outside_that_regime(sigma, k0, length, shallower_hurt_more):
     shallow, deep = (cp.final_share(sigma, d, k0, 0.0, length) for d in shallower_hurt_more)
     assert shallow < deep
@@ -141,8 +156,7 @@ def test_late_deficit_has_no_effect(sigma, k0_fraction, depth):
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_closing_time_scales_as_sigma_power(depth):
     exponent = 2 - 2 / depth
-    times = [cp.closing_time(s, depth, 0.01 * s, 1.0 / s**exponent) * s**exponent
-             for s in (1.0, 2.0, 4.0)]
+    times = [cp.closing_time(s, depth, 0.01 * s, 1.0 / s**exponent) * s**exponent for s in (1.0, 2.0, 4.0)]
     assert np.ptp(times) < 1e-8 * times[0]
 
 
@@ -166,21 +180,24 @@ def test_depth1_completion_error():
     assert cp.depth1_completion_error(target, np.ones((2, 3)), observed) == 2.0
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: cp.pathway_strengths(1.0, 0.0, 2, 0.1, 0, 1), "sigma"),
-    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.0, 0, 1), "k0"),
-    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 1.0, 0, 1), "k0"),
-    (lambda: cp.pathway_strengths(1.0, 1.0, 0, 0.1, 0, 1), "depth"),
-    (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.1, 2, 1), "deficit_end"),
-    (lambda: cp.pathway_strengths(-1.0, 1.0, 2, 0.1, 0, 1), "t"),
-    (lambda: cp.depth2_final_share(-1.0, 0.1, 1.0), "sigma"),
-    (lambda: cp.depth2_final_share(1.0, 1.5, 1.0), "k0"),
-    (lambda: cp.depth2_final_share(1.0, 0.1, -1.0), "deficit_duration"),
-    (lambda: cp.final_share(1.0, 2, 0.1, 2.0, 1.0), "deficit_end"),
-    (lambda: cp.closing_time(1.0, 2, 0.1, 1.0, level=1.0), "level"),
-    (lambda: cp.log_ratio_rate(0.1, 0.1, 1.0, 0.5), "depth"),
-    (lambda: cp.depth1_completion_error([[1.0]], [[0.0]], [[True]]), "observed"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: cp.pathway_strengths(1.0, 0.0, 2, 0.1, 0, 1), "sigma"),
+        (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.0, 0, 1), "k0"),
+        (lambda: cp.pathway_strengths(1.0, 1.0, 2, 1.0, 0, 1), "k0"),
+        (lambda: cp.pathway_strengths(1.0, 1.0, 0, 0.1, 0, 1), "depth"),
+        (lambda: cp.pathway_strengths(1.0, 1.0, 2, 0.1, 2, 1), "deficit_end"),
+        (lambda: cp.pathway_strengths(-1.0, 1.0, 2, 0.1, 0, 1), "t"),
+        (lambda: cp.depth2_final_share(-1.0, 0.1, 1.0), "sigma"),
+        (lambda: cp.depth2_final_share(1.0, 1.5, 1.0), "k0"),
+        (lambda: cp.depth2_final_share(1.0, 0.1, -1.0), "deficit_duration"),
+        (lambda: cp.final_share(1.0, 2, 0.1, 2.0, 1.0), "deficit_end"),
+        (lambda: cp.closing_time(1.0, 2, 0.1, 1.0, level=1.0), "level"),
+        (lambda: cp.log_ratio_rate(0.1, 0.1, 1.0, 0.5), "depth"),
+        (lambda: cp.depth1_completion_error([[1.0]], [[0.0]], [[True]]), "observed"),
+    ],
+)
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
@@ -199,7 +216,8 @@ def test_final_share_keeps_relative_accuracy_for_tiny_k0(k0):
     k0 = 1e-100 after a deficit of 30 came out 2000x too large."""
     for duration in (1.0, 30.0, 400.0):
         assert cp.final_share(1.0, 2, k0, 0.0, duration) == pytest.approx(
-            cp.depth2_final_share(1.0, k0, duration), rel=1e-12)
+            cp.depth2_final_share(1.0, k0, duration), rel=1e-12
+        )
 
 
 def test_long_windows_cost_no_more_than_short_ones():

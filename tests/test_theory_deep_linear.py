@@ -14,28 +14,39 @@ fractions = st.floats(1e-4, 0.9)
 
 def solve_depth_ode(s, u0, depth, times):
     """tau du/dt = D u^{2-2/D} (s - u) to 1e-13 relative, the reference for the closed forms."""
-    sol = solve_ivp(lambda t, u: depth * u ** (2 - 2 / depth) * (s - u), (0, times[-1]), [u0],
-                    t_eval=times, rtol=1e-13, atol=1e-300, method="DOP853")
+    sol = solve_ivp(
+        lambda t, u: depth * u ** (2 - 2 / depth) * (s - u),
+        (0, times[-1]),
+        [u0],
+        t_eval=times,
+        rtol=1e-13,
+        atol=1e-300,
+        method="DOP853",
+    )
     return sol.y[0]
 
 
-@given(s=strengths, fraction=st.floats(1e-4, 3.0).filter(lambda f: abs(f - 1) > 1e-3),
-       depth=st.sampled_from([1, 2, 3, 4, 5, 8]))
+@given(
+    s=strengths,
+    fraction=st.floats(1e-4, 3.0).filter(lambda f: abs(f - 1) > 1e-3),
+    depth=st.sampled_from([1, 2, 3, 4, 5, 8]),
+)
 def test_deep_mode_strength_solves_its_ode(s, fraction, depth):
     u0 = fraction * s
     times = np.linspace(0, 4.0 / (s ** (2 - 2 / depth)), 9)
-    np.testing.assert_allclose(dl.deep_mode_strength(times, s, u0, depth),
-                               solve_depth_ode(s, u0, depth, times), rtol=1e-9)
+    np.testing.assert_allclose(
+        dl.deep_mode_strength(times, s, u0, depth), solve_depth_ode(s, u0, depth, times), rtol=1e-9
+    )
 
 
 @given(s=strengths, fraction=fractions, t=st.floats(0, 20))
 def test_depth_two_is_saxe_eq_12(s, fraction, t):
-    np.testing.assert_allclose(dl.deep_mode_strength(t, s, fraction * s, 2),
-                               dl.mode_strength(t, s, fraction * s), rtol=1e-14)
+    np.testing.assert_allclose(
+        dl.deep_mode_strength(t, s, fraction * s, 2), dl.mode_strength(t, s, fraction * s), rtol=1e-14
+    )
 
 
-@given(s=strengths, fraction=fractions, level=st.floats(0.05, 0.95),
-       depth=st.sampled_from([1, 2, 3, 6]))
+@given(s=strengths, fraction=fractions, level=st.floats(0.05, 0.95), depth=st.sampled_from([1, 2, 3, 6]))
 def test_learning_time_inverts_strength(s, fraction, level, depth):
     u0 = fraction * s
     u_final = u0 + level * (s - u0)
@@ -91,8 +102,11 @@ def test_hierarchy_singular_values_match_svd(levels):
     np.testing.assert_allclose(np.repeat(values, counts), numeric, rtol=1e-13)
 
 
-@given(lam=st.sampled_from([-1.0, -0.3, 0.0, 0.5, 2.0]), seed=st.integers(0, 10_000),
-       shapes=st.sampled_from([(4, 3, 5), (5, 3, 4), (3, 3, 3), (6, 2, 6)]))
+@given(
+    lam=st.sampled_from([-1.0, -0.3, 0.0, 0.5, 2.0]),
+    seed=st.integers(0, 10_000),
+    shapes=st.sampled_from([(4, 3, 5), (5, 3, 4), (3, 3, 3), (6, 2, 6)]),
+)
 def test_lambda_balanced_product_matches_ode(lam, seed, shapes):
     from sims.deep_linear import lambda_balanced_init
 
@@ -102,45 +116,59 @@ def test_lambda_balanced_product_matches_ode(lam, seed, shapes):
 
     def rhs(t, y):
         a = y[: hidden * n_in].reshape(hidden, n_in)
-        b = y[hidden * n_in:].reshape(n_out, hidden)
+        b = y[hidden * n_in :].reshape(n_out, hidden)
         error = target - b @ a
         return np.concatenate([(b.T @ error).ravel(), (error @ a.T).ravel()])
 
     times = np.array([0.0, 0.3, 1.0, 3.0, 12.0, 40.0])
-    sol = solve_ivp(rhs, (0, times[-1]), np.concatenate([w1.ravel(), w2.ravel()]),
-                    t_eval=times, rtol=1e-12, atol=1e-14, method="DOP853")
-    expected = np.stack([
-        sol.y[hidden * n_in:, k].reshape(n_out, hidden) @ sol.y[: hidden * n_in, k].reshape(hidden, n_in)
-        for k in range(times.size)
-    ])
-    np.testing.assert_allclose(dl.lambda_balanced_product(times, w1, w2, target), expected,
-                               atol=1e-8 * np.abs(target).max())
+    sol = solve_ivp(
+        rhs,
+        (0, times[-1]),
+        np.concatenate([w1.ravel(), w2.ravel()]),
+        t_eval=times,
+        rtol=1e-12,
+        atol=1e-14,
+        method="DOP853",
+    )
+    expected = np.stack(
+        [
+            sol.y[hidden * n_in :, k].reshape(n_out, hidden) @ sol.y[: hidden * n_in, k].reshape(hidden, n_in)
+            for k in range(times.size)
+        ]
+    )
+    np.testing.assert_allclose(
+        dl.lambda_balanced_product(times, w1, w2, target), expected, atol=1e-8 * np.abs(target).max()
+    )
 
 
 def test_lambda_balanced_rejects_unbalanced_start():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="lambda-balanced"):
-        dl.lambda_balanced_product(1.0, rng.standard_normal((3, 4)), rng.standard_normal((4, 3)),
-                                   rng.standard_normal((4, 4)))
+        dl.lambda_balanced_product(
+            1.0, rng.standard_normal((3, 4)), rng.standard_normal((4, 3)), rng.standard_normal((4, 4))
+        )
     with pytest.raises(ValueError, match="shapes"):
         dl.lambda_balanced_product(1.0, np.eye(3), np.eye(3), np.eye(4))
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: dl.mode_strength(1.0, 0.0, 0.1), "s"),
-    (lambda: dl.mode_strength(1.0, -1.0, 0.1), "s"),
-    (lambda: dl.mode_strength(1.0, 1.0, 0.0), "u0"),
-    (lambda: dl.mode_strength(-1.0, 1.0, 0.1), "t"),
-    (lambda: dl.mode_strength(np.nan, 1.0, 0.1), "t"),
-    (lambda: dl.mode_strength(1.0, np.inf, 0.1), "s"),
-    (lambda: dl.mode_strength(1.0, 1.0, 0.1, tau=0.0), "tau"),
-    (lambda: dl.deep_mode_strength(1.0, 1.0, 0.1, 0), "depth"),
-    (lambda: dl.deep_mode_strength(1.0, 1.0, 0.1, 2.5), "depth"),
-    (lambda: dl.learning_time(1.0, 0.1, 1.5), "u_final"),
-    (lambda: dl.deep_learning_time(1.0, 0.1, 0.05, 3), "u_final"),
-    (lambda: dl.hierarchy_singular_values(0), "levels"),
-    (lambda: dl.stable_learning_rate(-1.0, 2), "s"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: dl.mode_strength(1.0, 0.0, 0.1), "s"),
+        (lambda: dl.mode_strength(1.0, -1.0, 0.1), "s"),
+        (lambda: dl.mode_strength(1.0, 1.0, 0.0), "u0"),
+        (lambda: dl.mode_strength(-1.0, 1.0, 0.1), "t"),
+        (lambda: dl.mode_strength(np.nan, 1.0, 0.1), "t"),
+        (lambda: dl.mode_strength(1.0, np.inf, 0.1), "s"),
+        (lambda: dl.mode_strength(1.0, 1.0, 0.1, tau=0.0), "tau"),
+        (lambda: dl.deep_mode_strength(1.0, 1.0, 0.1, 0), "depth"),
+        (lambda: dl.deep_mode_strength(1.0, 1.0, 0.1, 2.5), "depth"),
+        (lambda: dl.learning_time(1.0, 0.1, 1.5), "u_final"),
+        (lambda: dl.deep_learning_time(1.0, 0.1, 0.05, 3), "u_final"),
+        (lambda: dl.hierarchy_singular_values(0), "levels"),
+        (lambda: dl.stable_learning_rate(-1.0, 2), "s"),
+    ],
+)
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()

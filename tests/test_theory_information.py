@@ -22,7 +22,7 @@ def test_gaussian_ib_curve_matches_the_parametric_solution_with_slope_one_over_b
     i_tx, i_ty = th.gaussian_ib(betas, *cov)
     np.testing.assert_allclose(th.gaussian_ib_curve(i_tx, *cov), i_ty, atol=1e-12)
     step = 1e-5
-    slope = (th.gaussian_ib_curve(i_tx + step, *cov) - th.gaussian_ib_curve(i_tx - step, *cov))
+    slope = th.gaussian_ib_curve(i_tx + step, *cov) - th.gaussian_ib_curve(i_tx - step, *cov)
     np.testing.assert_allclose(slope / (2 * step), 1 / betas, atol=1e-6)
     # Data processing: I(T;Y) below I(X;Y) and approaching it as beta grows.
     joint = np.block([[cov[0], cov[1]], [cov[1].T, cov[2]]])
@@ -69,7 +69,7 @@ def test_pairwise_bounds_are_exact_for_one_component_and_for_far_clusters():
     single = 0.5 * np.log2(2 * np.pi * np.e * 0.3)
     assert th.pairwise_entropy_bounds([0.0], 0.3) == pytest.approx((single, single))
     far = th.pairwise_entropy_bounds([0.0, 1e3], 1.0)
-    assert far == pytest.approx((0.5 * np.log2(2 * np.pi * np.e) + 1, ) * 2)
+    assert far == pytest.approx((0.5 * np.log2(2 * np.pi * np.e) + 1,) * 2)
 
 
 def test_binned_entropy_of_a_single_unit():
@@ -114,42 +114,45 @@ def test_twelve_bit_task():
     assert np.all(y[weight <= 4] == 0) and np.all(y[weight >= 8] == 1)
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: th.gaussian_ib(1.0, [[1.0, 2.0], [0.0, 1.0]], [[0.1], [0.1]], [[1.0]]), "cov_x"),
-    (lambda: th.gaussian_ib(1.0, [[-1.0]], [[0.1]], [[1.0]]), "cov_x"),
-    (lambda: th.gaussian_ib(1.0, [[1.0]], [[0.1, 0.2]], [[1.0]]), "cov_xy"),
-    (lambda: th.gaussian_ib(1.0, [[1.0]], [[2.0]], [[1.0]]), "joint"),
-    (lambda: th.gaussian_ib(0.0, [[1.0]], [[0.1]], [[1.0]]), "beta"),
-    (lambda: th.gaussian_ib_critical_betas([[1.0]], [[0.1]], [[0.0]]), "cov_y"),
-    (lambda: th.information_bottleneck([[0.5, 0.6]], 2.0), "p_xy"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], -1.0), "beta"),
-    (lambda: th.binned_entropy_single_unit(1.0, n_bins=0), "n_bins"),
-    (lambda: th.binned_entropy_single_unit(1.0, bin_width=0.0), "bin_width"),
-    (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 0.0), "noise_std"),
-    (lambda: th.pairwise_entropy_bounds([0.0, 1.0], -1.0), "variance"),
-    (lambda: th.binary_ib_point(2.0, 0.7), "p"),
-    (lambda: th.majority_vote_generalisation(4, 0.5, 0.1), "n"),
-    (lambda: th.xu_raginsky_bound(1.0, 10, 0.0), "subgaussian"),
-    (lambda: load_mat_task("/nonexistent.mat"), "path"),
-    (lambda: th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 2.0, n_clusters=0), "n_clusters"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=0), "max_iter"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=10**7), "max_iter"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, restarts=10**4), "restarts"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=-1e-3), "tol"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=1.0), "tol"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, seed=-1), "seed"),
-    (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, n_clusters=10**8), "n_clusters"),
-    (lambda: th.binned_entropy_single_unit(1.0, n_bins=10**7), "n_bins"),
-    (lambda: th.binned_entropy_single_unit(1e6, activation="relu", bin_width=1e-3), "bin_width"),
-    (lambda: th.binned_entropy_single_unit(np.ones(10**5), n_bins=10**5), "w"),
-    (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 1e-200), "noise_std"),
-    (lambda: th.noisy_neuron_information(1.0, [], 0.1), "x_values"),
-    (lambda: th.noisy_neuron_information(1.0, np.linspace(-1, 1, 10**5), 1e-3), "means"),
-    (lambda: th.pairwise_entropy_bounds(np.zeros((70_000, 1)), 1.0), "means"),
-    (lambda: th.pairwise_entropy_bounds([0.0, 1.0], 1e-320), "variance"),
-    (lambda: th.gaussian_mixture_entropy_1d(np.zeros((0,)), 1.0), "means"),
-    (lambda: th.majority_vote_generalisation(10**9 + 1, 0.5, 0.1), "n"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: th.gaussian_ib(1.0, [[1.0, 2.0], [0.0, 1.0]], [[0.1], [0.1]], [[1.0]]), "cov_x"),
+        (lambda: th.gaussian_ib(1.0, [[-1.0]], [[0.1]], [[1.0]]), "cov_x"),
+        (lambda: th.gaussian_ib(1.0, [[1.0]], [[0.1, 0.2]], [[1.0]]), "cov_xy"),
+        (lambda: th.gaussian_ib(1.0, [[1.0]], [[2.0]], [[1.0]]), "joint"),
+        (lambda: th.gaussian_ib(0.0, [[1.0]], [[0.1]], [[1.0]]), "beta"),
+        (lambda: th.gaussian_ib_critical_betas([[1.0]], [[0.1]], [[0.0]]), "cov_y"),
+        (lambda: th.information_bottleneck([[0.5, 0.6]], 2.0), "p_xy"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], -1.0), "beta"),
+        (lambda: th.binned_entropy_single_unit(1.0, n_bins=0), "n_bins"),
+        (lambda: th.binned_entropy_single_unit(1.0, bin_width=0.0), "bin_width"),
+        (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 0.0), "noise_std"),
+        (lambda: th.pairwise_entropy_bounds([0.0, 1.0], -1.0), "variance"),
+        (lambda: th.binary_ib_point(2.0, 0.7), "p"),
+        (lambda: th.majority_vote_generalisation(4, 0.5, 0.1), "n"),
+        (lambda: th.xu_raginsky_bound(1.0, 10, 0.0), "subgaussian"),
+        (lambda: load_mat_task("/nonexistent.mat"), "path"),
+        (lambda: th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 2.0, n_clusters=0), "n_clusters"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=0), "max_iter"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, max_iter=10**7), "max_iter"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, restarts=10**4), "restarts"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=-1e-3), "tol"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=1.0), "tol"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, seed=-1), "seed"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, n_clusters=10**8), "n_clusters"),
+        (lambda: th.binned_entropy_single_unit(1.0, n_bins=10**7), "n_bins"),
+        (lambda: th.binned_entropy_single_unit(1e6, activation="relu", bin_width=1e-3), "bin_width"),
+        (lambda: th.binned_entropy_single_unit(np.ones(10**5), n_bins=10**5), "w"),
+        (lambda: th.noisy_neuron_information(1.0, [0.0, 1.0], 1e-200), "noise_std"),
+        (lambda: th.noisy_neuron_information(1.0, [], 0.1), "x_values"),
+        (lambda: th.noisy_neuron_information(1.0, np.linspace(-1, 1, 10**5), 1e-3), "means"),
+        (lambda: th.pairwise_entropy_bounds(np.zeros((70_000, 1)), 1.0), "means"),
+        (lambda: th.pairwise_entropy_bounds([0.0, 1.0], 1e-320), "variance"),
+        (lambda: th.gaussian_mixture_entropy_1d(np.zeros((0,)), 1.0), "means"),
+        (lambda: th.majority_vote_generalisation(10**9 + 1, 0.5, 0.1), "n"),
+    ],
+)
 def test_bad_input_raises_value_error_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
@@ -171,8 +174,7 @@ def test_trivial_ib_encoder_has_non_negative_information(p):
     """The reproducer of the round-off crash: the trivial encoder's MI is exactly 0 (it came
     out as -8e-17 bits on some CPUs and binary_ib_curve refused it)."""
     source = th.doubly_symmetric_binary_source(p)
-    result = th.information_bottleneck(source, 0.5 * th.binary_ib_critical_beta(p),
-                                       n_clusters=2, restarts=3)
+    result = th.information_bottleneck(source, 0.5 * th.binary_ib_critical_beta(p), n_clusters=2, restarts=3)
     assert 0.0 <= result.i_ty <= result.i_tx <= 1e-9
     assert float(th.binary_ib_curve(result.i_tx, p)) >= 0.0
 
@@ -241,8 +243,7 @@ def test_noisy_neuron_merges_identical_centres_and_clusters():
 
 def test_information_bottleneck_iterations_are_bounded():
     start = time.perf_counter()
-    result = th.information_bottleneck([[0.4, 0.1], [0.1, 0.4]], 1.7, restarts=1, tol=0.0,
-                                       max_iter=50)
+    result = th.information_bottleneck([[0.4, 0.1], [0.1, 0.4]], 1.7, restarts=1, tol=0.0, max_iter=50)
     assert not result.converged and len(result.lagrangian) == 51
     assert time.perf_counter() - start < 1.0
     # n_clusters = 0 used to mean |X| silently; None still does.

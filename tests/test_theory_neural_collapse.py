@@ -58,9 +58,7 @@ def _deep_objective(n_k, depth, lw, lh):
         for w in ws:
             acts.append(w @ acts[-1])
         r = (acts[-1] - y) / n
-        value = (
-            n / 2 * np.sum(r**2) + lw / 2 * sum(np.sum(w**2) for w in ws) + lh / 2 * np.sum(h**2)
-        )
+        value = n / 2 * np.sum(r**2) + lw / 2 * sum(np.sum(w**2) for w in ws) + lh / 2 * np.sum(h**2)
         grads = []
         for i in reversed(range(len(ws))):
             grads.append(r @ acts[i].T + lw * ws[i])
@@ -81,13 +79,11 @@ def test_imbalanced_minimizer_matches_direct_minimisation(depth):
         product = w @ product
     out = nc.imbalanced_deep_linear_minimizer(n_k, depth, lw, lh)
     s, n = out["layer_singular_values"], np.asarray(n_k)
-    theory_value = np.sum((np.sqrt(lw / lh) * s ** (depth + 1) - np.sqrt(n)) ** 2) / (
-        2 * n.sum()
-    ) + (depth + 1) * lw / 2 * np.sum(s**2)
+    theory_value = np.sum((np.sqrt(lw / lh) * s ** (depth + 1) - np.sqrt(n)) ** 2) / (2 * n.sum()) + (
+        depth + 1
+    ) * lw / 2 * np.sum(s**2)
     assert best.fun >= theory_value - 1e-12  # nothing found below the claimed global minimum
-    np.testing.assert_allclose(
-        np.linalg.norm(product, axis=1), out["classifier_row_norms"], rtol=1e-5
-    )
+    np.testing.assert_allclose(np.linalg.norm(product, axis=1), out["classifier_row_norms"], rtol=1e-5)
 
 
 @given(
@@ -102,9 +98,7 @@ def test_collapse_threshold_is_where_the_nonzero_point_stops_winning(depth, tota
     for n, wins in ((n_star * 1.001, True), (n_star * 0.999, False)):
 
         def f(s, n=n):
-            return (r * s ** (depth + 1) - np.sqrt(n)) ** 2 / (2 * total) + (
-                depth + 1
-            ) * lw / 2 * s**2
+            return (r * s ** (depth + 1) - np.sqrt(n)) ** 2 / (2 * total) + (depth + 1) * lw / 2 * s**2
 
         top = (np.sqrt(n) / r) ** (1 / (depth + 1))
         grid = np.linspace(0, top, 20001)
@@ -129,9 +123,7 @@ def test_ce_norms_match_direct_minimisation():
         p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         g = (p - np.eye(k)[y]) / (k * n)
-        value = (
-            -np.mean(np.log(p[np.arange(k * n), y])) + lw / 2 * np.sum(w**2) + lh / 2 * np.sum(h**2)
-        )
+        value = -np.mean(np.log(p[np.arange(k * n), y])) + lw / 2 * np.sum(w**2) + lh / 2 * np.sum(h**2)
         return value, np.concatenate([(g.T @ h + lw * w).ravel(), (g @ w + lh * h).ravel()])
 
     best = _minimise(objective, k * d + k * n * d, starts=4)
@@ -152,18 +144,12 @@ def test_regularisation_strong_enough_collapses_everything():
 def test_mse_bias_free_is_depth_one_imbalanced_case():
     balanced = nc.mse_unconstrained_features_norms(3, 4, 1e-2, 2e-2, bias=False)
     deep = nc.imbalanced_deep_linear_minimizer([4, 4, 4], 1, 1e-2, 2e-2)
-    np.testing.assert_allclose(
-        deep["classifier_row_norms"], balanced["classifier_norm"], rtol=1e-12
-    )
-    np.testing.assert_allclose(
-        deep["feature_mean_norms_sq"], balanced["feature_norm"] ** 2, rtol=1e-12
-    )
+    np.testing.assert_allclose(deep["classifier_row_norms"], balanced["classifier_norm"], rtol=1e-12)
+    np.testing.assert_allclose(deep["feature_mean_norms_sq"], balanced["feature_norm"] ** 2, rtol=1e-12)
 
 
 def test_minority_cosine_balanced_is_etf():
-    assert nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3) == pytest.approx(
-        -1 / 3, abs=1e-7
-    )
+    assert nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3) == pytest.approx(-1 / 3, abs=1e-7)
 
 
 @given(st.sampled_from([(30, 4, 3), (50, 8, 5)]), st.floats(0.0, 1.0), st.integers(0, 2**16))
@@ -224,9 +210,7 @@ def test_minority_cosine_unchanged_where_defined():
 @pytest.mark.parametrize("k", [(2, 2), (3, 2), (5, 5)])
 def test_layer_peeled_balanced_is_etf(k):
     ka, kb = k
-    assert nc.layer_peeled_minority_cosine(1, ka, kb, 1.0, 5.0) == pytest.approx(
-        -1 / (ka + kb - 1), abs=1e-6
-    )
+    assert nc.layer_peeled_minority_cosine(1, ka, kb, 1.0, 5.0) == pytest.approx(-1 / (ka + kb - 1), abs=1e-6)
 
 
 def test_layer_peeled_threshold_fang_setting():
@@ -259,8 +243,12 @@ def test_layer_peeled_cosine_matches_direct_constrained_minimisation():
 
     rng = np.random.default_rng(0)
     best = min(
-        (optimize.minimize(objective, rng.standard_normal(2 * k * k), method="BFGS",
-                           options=dict(gtol=1e-10)) for _ in range(4)),
+        (
+            optimize.minimize(
+                objective, rng.standard_normal(2 * k * k), method="BFGS", options=dict(gtol=1e-10)
+            )
+            for _ in range(4)
+        ),
         key=lambda r: r.fun,
     )
     w = best.x[: k * k].reshape(k, k)
@@ -272,8 +260,7 @@ def test_layer_peeled_cosine_matches_direct_constrained_minimisation():
     "call, name",
     [
         (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, restarts=0), "restarts"),
-        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, restarts=True),
-         "restarts"),
+        (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, restarts=True), "restarts"),
         (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, seed=-1), "seed"),
         (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 2, 2, 5e-3, 5e-3, seed=1.5), "seed"),
         (lambda: nc.imbalanced_ce_minority_cosine(2, 2, 0, 2, 5e-3, 5e-3), "num_majority"),
@@ -295,12 +282,18 @@ def test_layer_peeled_cosine_matches_direct_constrained_minimisation():
         (lambda: nc.simplex_etf(True), "num_classes"),
         (lambda: nc.minority_collapse_threshold(100, 10**6, 1e-3, 1e-3), "depth"),
         (lambda: nc.imbalanced_deep_linear_minimizer([3, 1], 2, 1e-2, True), "lambda_h"),
-        (lambda: nc.mse_central_path_decomposition(
-            np.full((4, 2), np.nan), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2)),
-         "features"),
-        (lambda: nc.mse_central_path_decomposition(
-            np.ones((4, 2)), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2),
-            weight_decay=-1.0), "weight_decay"),
+        (
+            lambda: nc.mse_central_path_decomposition(
+                np.full((4, 2), np.nan), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2)
+            ),
+            "features",
+        ),
+        (
+            lambda: nc.mse_central_path_decomposition(
+                np.ones((4, 2)), np.array([0, 1, 0, 1]), np.ones((2, 2)), np.zeros(2), weight_decay=-1.0
+            ),
+            "weight_decay",
+        ),
         (lambda: nc.one_hot(np.array([0, 1]), 10**5), "num_classes"),
     ],
 )

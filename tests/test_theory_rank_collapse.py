@@ -57,32 +57,34 @@ def _square_fraction_cartesian(a, depth):
     """The product law's density |z|^{2/M - 2} / (pi M) on the unit disk integrated over the
     square |x|, |y| < a: the inscribed disk's r^{2/M}, plus the rest of the square (where the
     density is bounded) in Cartesian coordinates, one quadrant times 4."""
+
     def density(y, x):
         return (x * x + y * y) ** (1.0 / depth - 1.0) / (np.pi * depth)
 
-    rest, _ = integrate.dblquad(density, 0.0, min(a, 1.0),
-                                lambda x: np.sqrt(max(a * a - x * x, 0.0)),
-                                lambda x: min(a, np.sqrt(max(1 - x * x, 0.0))),
-                                epsabs=1e-11, epsrel=1e-9)
+    rest, _ = integrate.dblquad(
+        density,
+        0.0,
+        min(a, 1.0),
+        lambda x: np.sqrt(max(a * a - x * x, 0.0)),
+        lambda x: min(a, np.sqrt(max(1 - x * x, 0.0))),
+        epsabs=1e-11,
+        epsrel=1e-9,
+    )
     return min(a, 1.0) ** (2.0 / depth) + 4 * rest
 
 
-@pytest.mark.parametrize("a, depth", [(0.05, 1), (0.05, 5), (0.3, 2), (0.5, 3), (0.8, 1),
-                                      (0.9, 4)])
+@pytest.mark.parametrize("a, depth", [(0.05, 1), (0.05, 5), (0.3, 2), (0.5, 3), (0.8, 1), (0.9, 4)])
 def test_square_fraction_matches_cartesian_integral(a, depth):
     expected = _square_fraction_cartesian(a, depth)
-    assert theory.product_eigenvalue_square_fraction(a, depth) == pytest.approx(expected,
-                                                                                 rel=1e-6)
+    assert theory.product_eigenvalue_square_fraction(a, depth) == pytest.approx(expected, rel=1e-6)
 
 
 def test_square_fraction_circular_law_and_saxe_numbers():
     """Depth 1 is the circular law (uniform on the disk): area (2a)^2 / pi. Saxe et al. 2014
     (fig. 6) report 32 % and 94 % in the bin at the origin at depths 5 and 100."""
-    assert theory.product_eigenvalue_square_fraction(0.3, 1) == pytest.approx(0.36 / np.pi,
-                                                                               abs=1e-12)
+    assert theory.product_eigenvalue_square_fraction(0.3, 1) == pytest.approx(0.36 / np.pi, abs=1e-12)
     assert theory.product_eigenvalue_square_fraction(0.05, 5) == pytest.approx(0.3155, abs=1e-4)
-    assert theory.product_eigenvalue_square_fraction(0.05, 100) == pytest.approx(0.9439,
-                                                                                  abs=1e-4)
+    assert theory.product_eigenvalue_square_fraction(0.05, 100) == pytest.approx(0.9439, abs=1e-4)
     assert theory.product_eigenvalue_square_fraction([1.0, 2.0], 3) == pytest.approx(1.0)
 
 
@@ -141,8 +143,12 @@ def test_relu_decorrelation_asymptote_is_approached_at_rate_log_l_over_l():
 
 @pytest.mark.parametrize(
     "weights, nonlinearity, per_layer",
-    [("gaussian", "relu", 2.0), ("orthogonal", "relu", 1.0), ("gaussian", "linear", 1.0),
-     ("orthogonal", "linear", 0.0)],
+    [
+        ("gaussian", "relu", 2.0),
+        ("orthogonal", "relu", 1.0),
+        ("gaussian", "linear", 1.0),
+        ("orthogonal", "linear", 0.0),
+    ],
 )
 def test_jacobian_variance_per_layer(weights, nonlinearity, per_layer):
     value = theory.jacobian_spectrum_variance(7, weights=weights, nonlinearity=nonlinearity)
@@ -153,8 +159,10 @@ def test_jacobian_variance_linear_gaussian_is_fuss_catalan():
     # product of L Gaussian N(0, 1/n) matrices: m2 of W W^T-type product = Fuss-Catalan
     # number C_L(2) = L + 1, so the variance is L
     for depth in range(1, 6):
-        assert theory.jacobian_spectrum_variance(
-            depth, weights="gaussian", nonlinearity="linear") == depth + 1 - 1
+        assert (
+            theory.jacobian_spectrum_variance(depth, weights="gaussian", nonlinearity="linear")
+            == depth + 1 - 1
+        )
 
 
 def test_end_to_end_update_matches_factor_gradient_flow():
@@ -167,7 +175,7 @@ def test_end_to_end_update_matches_factor_gradient_flow():
     # dW/dt = sum_j (W_N..W_{j+1}) dW_j/dt (W_{j-1}..W_1), dW_j/dt = -(later)^T grad (earlier)^T
     direct = np.zeros((size, size))
     for j in range(depth):
-        later = functools.reduce(np.matmul, factors[j + 1:][::-1], np.eye(size))
+        later = functools.reduce(np.matmul, factors[j + 1 :][::-1], np.eye(size))
         earlier = functools.reduce(np.matmul, factors[:j][::-1], np.eye(size))
         direct += later @ later.T @ gradient @ earlier.T @ earlier
     product = functools.reduce(np.matmul, factors[::-1])

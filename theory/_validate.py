@@ -26,9 +26,7 @@ def real_array(name: str, value) -> np.ndarray:
     except (ValueError, TypeError) as error:  # ragged nested lists
         raise ValueError(f"{name} must be a real number or array of them, got {value!r}") from error
     if raw.dtype.kind not in _REAL_KINDS:
-        raise ValueError(
-            f"{name} must be a real number or array of them (not {raw.dtype}), got {value!r}"
-        )
+        raise ValueError(f"{name} must be a real number or array of them (not {raw.dtype}), got {value!r}")
     try:
         return raw.astype(np.float64)
     except OverflowError as error:  # pragma: no cover - only huge Python ints in object arrays

@@ -71,8 +71,7 @@ def _check_window(deficit_start, deficit_end):
     start = scalar("deficit_start", non_negative("deficit_start", deficit_start))
     end = scalar("deficit_end", finite_matrix("deficit_end", deficit_end, ndim=0))
     if end < start:
-        raise ValueError(f"deficit_end must be in [deficit_start, inf) = [{start}, inf), "
-                         f"got {end!r}")
+        raise ValueError(f"deficit_end must be in [deficit_start, inf) = [{start}, inf), got {end!r}")
     return start, end
 
 
@@ -105,15 +104,23 @@ def _flow(v, t0, t1, gate, sigma, depth, times=()):
         return v, np.repeat(v[:, None], times.size, axis=1)
     with_end = times.size == 0 or times[-1] < t1
     with np.errstate(over="ignore", invalid="ignore"):
-        solution = solve_ivp(rhs, (t0, t1), v, method="DOP853", rtol=_RTOL, atol=_RTOL,
-                             t_eval=np.append(times, t1) if with_end else times,
-                             events=settled)
+        solution = solve_ivp(
+            rhs,
+            (t0, t1),
+            v,
+            method="DOP853",
+            rtol=_RTOL,
+            atol=_RTOL,
+            t_eval=np.append(times, t1) if with_end else times,
+            events=settled,
+        )
     if not solution.success:
         # The escape from a tiny start takes ~ 1 / ((D-2) sigma k0^{1-2/D}); beyond ~1e16
         # times the O(1) rise, float64 time cannot resolve the rise (k0 = 1e-300, D = 4).
         raise ValueError(
             f"k0 must be larger for depth {depth}: the flow from k0 = {np.exp(depth * v[0]):.3g}"
-            f" cannot be resolved in float64 time ({solution.message})")
+            f" cannot be resolved in float64 time ({solution.message})"
+        )
     # (an event before the first t_eval point leaves solution.y an empty list)
     y = np.asarray(solution.y, dtype=np.float64).reshape(2, -1)
     final = solution.y_events[0][-1] if solution.status == 1 else y[:, -1]
@@ -193,8 +200,11 @@ def _conserved_share(v_a, v_b, sigma, depth):
 
     def mismatch(log_share):  # increasing in the share
         share = np.exp(log_share)
-        return (np.exp(e / depth * np.log1p(-share) + e / depth * np.log(sigma) - m)
-                - np.exp(e / depth * (log_share + np.log(sigma)) - m) - right)
+        return (
+            np.exp(e / depth * np.log1p(-share) + e / depth * np.log(sigma) - m)
+            - np.exp(e / depth * (log_share + np.log(sigma)) - m)
+            - right
+        )
 
     low, high = np.log(1e-300), np.log1p(-1e-16)
     if mismatch(low) >= 0:  # the share is below 1e-300
@@ -226,9 +236,10 @@ def final_share(sigma, depth, k0, deficit_start, deficit_end):
         0.5
     """
     sigma, depth, k0 = _check_feature(sigma, depth, k0)
-    starts, ends = np.broadcast_arrays(non_negative("deficit_start", deficit_start),
-                                       finite_matrix("deficit_end", deficit_end,
-                                                     ndim=np.ndim(deficit_end)))
+    starts, ends = np.broadcast_arrays(
+        non_negative("deficit_start", deficit_start),
+        finite_matrix("deficit_end", deficit_end, ndim=np.ndim(deficit_end)),
+    )
     shares = np.empty(starts.shape)
     for index in np.ndindex(starts.shape):
         start, end = _check_window(starts[index], ends[index])
@@ -313,15 +324,19 @@ def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
     damage_at_zero = 0.5 - float(final_share(sigma, depth, k0, 0.0, duration))
     if damage_at_zero <= 0:
         # From k0 >= sigma/2 the deprived pathway already holds its half at onset 0.
-        raise ValueError(f"a deficit from t = 0 must do damage for its period to close: k0 "
-                         f"must be in (0, sigma/2) here, got k0={k0!r}, sigma={sigma!r}")
+        raise ValueError(
+            f"a deficit from t = 0 must do damage for its period to close: k0 "
+            f"must be in (0, sigma/2) here, got k0={k0!r}, sigma={sigma!r}"
+        )
     high = 1.0 / sigma
     for _ in range(200):  # the damage decays with onset; 2^200 / sigma is past any period
         if excess(high) <= 0:
             return brentq(excess, 0.0, high, xtol=1e-13, rtol=1e-13)
         high *= 2.0
-    raise ValueError(f"the critical period did not close by onset {high:g} "
-                     f"(sigma={sigma!r}, depth={depth}, k0={k0!r}, level={level!r})")
+    raise ValueError(
+        f"the critical period did not close by onset {high:g} "
+        f"(sigma={sigma!r}, depth={depth}, k0={k0!r}, level={level!r})"
+    )
 
 
 def log_ratio_rate(k_a, k_b, sigma, depth):
@@ -351,8 +366,7 @@ def log_ratio_rate(k_a, k_b, sigma, depth):
     exponent = 1.0 - 2.0 / depth
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         rate = depth * (sigma - k_a - k_b) * (k_a**exponent - k_b**exponent)
-    return finite_result("the rate", rate, f"k_a={k_a!r}, k_b={k_b!r}, sigma={sigma!r}, "
-                         f"depth={depth}")
+    return finite_result("the rate", rate, f"k_a={k_a!r}, k_b={k_b!r}, sigma={sigma!r}, depth={depth}")
 
 
 def depth1_completion_error(target, init, observed):
@@ -381,8 +395,10 @@ def depth1_completion_error(target, init, observed):
     if observed.dtype != bool:
         raise ValueError(f"observed must be a boolean mask, got dtype {observed.dtype}")
     if not (target.shape == init.shape == observed.shape) or target.ndim != 2:
-        raise ValueError(f"target, init and observed must be matrices of one shape, got "
-                         f"{target.shape}, {init.shape}, {observed.shape}")
+        raise ValueError(
+            f"target, init and observed must be matrices of one shape, got "
+            f"{target.shape}, {init.shape}, {observed.shape}"
+        )
     if observed.all():
         raise ValueError("observed must leave at least one entry unobserved")
     with np.errstate(over="ignore"):

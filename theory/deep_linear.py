@@ -116,12 +116,9 @@ def learning_time(s, u0, u_final, *, tau=1.0):
     u_final = positive("u_final", u_final)
     tau = positive("tau", tau)
     if not np.all(_strictly_between(u0, u_final, s)):
-        raise ValueError(
-            f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
-        )
+        raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}")
     # A sum of logs: the ratio itself overflows for a subnormal u0 (u0 = 1e-310).
-    log_ratio = np.log(u_final) + np.log(np.abs(s - u0)) - np.log(u0) - np.log(
-        np.abs(s - u_final))
+    log_ratio = np.log(u_final) + np.log(np.abs(s - u0)) - np.log(u0) - np.log(np.abs(s - u_final))
     with np.errstate(over="ignore"):
         time = tau / (2.0 * s) * log_ratio
     return finite_result("the learning time", time, f"s={s!r}, u0={u0!r}, tau={tau!r}")
@@ -167,22 +164,18 @@ def deep_learning_time(s, u0, u_final, depth, *, tau=1.0):
     depth = integer_at_least("depth", depth, 1, MAX_DEPTH)
     if depth == 2:
         return learning_time(s, u0, u_final, tau=tau)
-    s, u0, u_final = np.broadcast_arrays(
-        positive("s", s), positive("u0", u0), positive("u_final", u_final)
-    )
+    s, u0, u_final = np.broadcast_arrays(positive("s", s), positive("u0", u0), positive("u_final", u_final))
     tau = positive("tau", tau)
     if not np.all(_strictly_between(u0, u_final, s)):
-        raise ValueError(
-            f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}"
-        )
+        raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}")
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if depth == 1:
             time = tau * (np.log(np.abs(s - u0)) - np.log(np.abs(s - u_final)))
         else:
-            time = tau * (_depth_antiderivative(u_final, s, depth)
-                          - _depth_antiderivative(u0, s, depth))
-    return finite_result("the learning time", time,
-                         f"s={s!r}, u0={u0!r}, u_final={u_final!r}, depth={depth}, tau={tau!r}")
+            time = tau * (_depth_antiderivative(u_final, s, depth) - _depth_antiderivative(u0, s, depth))
+    return finite_result(
+        "the learning time", time, f"s={s!r}, u0={u0!r}, u_final={u_final!r}, depth={depth}, tau={tau!r}"
+    )
 
 
 def deep_mode_strength(t, s, u0, depth, *, tau=1.0):
@@ -332,11 +325,11 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
     with np.errstate(over="ignore", invalid="ignore"):
         balance = w2.T @ w2 - w1 @ w1.T
         lam = float(np.trace(balance)) / n2
-        f_matrix = np.block([[-lam / 2 * np.eye(n1), sigma_yx.T],
-                             [sigma_yx, lam / 2 * np.eye(n3)]])
+        f_matrix = np.block([[-lam / 2 * np.eye(n1), sigma_yx.T], [sigma_yx, lam / 2 * np.eye(n3)]])
     if not (np.all(np.isfinite(balance)) and np.all(np.isfinite(f_matrix))):
-        raise ValueError("w1, w2 and sigma_yx must have entries below ~1e150 (their squares "
-                         "overflow float64)")
+        raise ValueError(
+            "w1, w2 and sigma_yx must have entries below ~1e150 (their squares overflow float64)"
+        )
     if not np.allclose(balance, lam * np.eye(n2), atol=atol):
         raise ValueError(
             "w1, w2 must be lambda-balanced (W2^T W2 - W1 W1^T = lambda I within atol="
@@ -401,8 +394,11 @@ def _symbolic(**arguments):
         if not isinstance(value, sympy.Basic):
             value = sympy.Float(scalar(name, check(name, value)))
         elif value.is_number:
-            value = sympy.Float(scalar(name, check(name, float(value)))) if value.is_real \
+            value = (
+                sympy.Float(scalar(name, check(name, float(value))))
+                if value.is_real
                 else check(name, "not real")
+            )
         out.append(value)
     return out
 
@@ -433,6 +429,5 @@ def symbolic_learning_time(s, u0, u_final, tau):
 
     s, u0, u_final, tau = _symbolic(s=s, u0=u0, u_final=u_final, tau=tau)
     if all(x.is_number for x in (s, u0, u_final)) and not (u_final - u0) * (s - u_final) > 0:
-        raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, "
-                         f"u0={u0}, s={s}")
+        raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}")
     return tau / (2 * s) * sympy.log(u_final * (s - u0) / (u0 * (s - u_final)))

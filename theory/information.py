@@ -67,11 +67,11 @@ def _joint_gaussian(cov_x, cov_xy, cov_y):
     cov_x, cov_y = _spd("cov_x", cov_x), _spd("cov_y", cov_y)
     cov_xy = np.atleast_2d(as_finite("cov_xy", cov_xy))
     if cov_xy.shape != (cov_x.shape[0], cov_y.shape[0]):
-        raise ValueError(
-            f"cov_xy must have shape {(cov_x.shape[0], cov_y.shape[0])}, got {cov_xy.shape}"
-        )
-    _spd("the joint covariance [[cov_x, cov_xy], [cov_xy.T, cov_y]]",
-         np.block([[cov_x, cov_xy], [cov_xy.T, cov_y]]))
+        raise ValueError(f"cov_xy must have shape {(cov_x.shape[0], cov_y.shape[0])}, got {cov_xy.shape}")
+    _spd(
+        "the joint covariance [[cov_x, cov_xy], [cov_xy.T, cov_y]]",
+        np.block([[cov_x, cov_xy], [cov_xy.T, cov_y]]),
+    )
     return cov_x, cov_xy, cov_y
 
 
@@ -416,8 +416,12 @@ def information_bottleneck(
     encoder, history, i_tx, i_ty, converged = best
     residual = float(np.max(np.abs(_ib_update(p_xy, encoder, beta) - encoder)))
     return IBResult(
-        encoder=encoder, i_tx=float(i_tx / scale), i_ty=float(i_ty / scale),
-        lagrangian=np.asarray(history) / scale, residual=residual, converged=converged,
+        encoder=encoder,
+        i_tx=float(i_tx / scale),
+        i_ty=float(i_ty / scale),
+        lagrangian=np.asarray(history) / scale,
+        residual=residual,
+        converged=converged,
     )
 
 
@@ -548,8 +552,8 @@ def _squared_distances(means) -> np.ndarray:
     block = max(1, 2**22 // max(n * d, 1))
     with np.errstate(over="ignore"):  # |mu_i - mu_j| beyond 1e154: inf, exp(-inf) = 0 below
         for start in range(0, n, block):
-            diff = means[start:start + block, None, :] - means[None, :, :]
-            out[start:start + block] = np.sum(diff * diff, axis=-1)
+            diff = means[start : start + block, None, :] - means[None, :, :]
+            out[start : start + block] = np.sum(diff * diff, axis=-1)
     return out
 
 
@@ -571,8 +575,7 @@ def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
     means, variance, weights = _mixture(means, variance, weights)
     n, d = means.shape
     if n * n * d > MAX_PAIRWISE_WORK:
-        raise ValueError(f"means must have n^2 d <= 2^32 (n components of dimension d), "
-                         f"got n = {n}, d = {d}")
+        raise ValueError(f"means must have n^2 d <= 2^32 (n components of dimension d), got n = {n}, d = {d}")
     sq = _squared_distances(means)
     conditional = d / 2 * np.log(2 * np.pi * np.e * variance)
     h_c = _entropy_nats(weights)
@@ -611,9 +614,11 @@ def _standard_mixture_entropy(means, sd, weights) -> tuple[float, float]:
     clusters = np.split(np.arange(unique.size), cuts)
     work = sum((float(unique[c[-1]] - unique[c[0]]) / sd * 20 + 561) * c.size for c in clusters)
     if work > MAX_QUADRATURE_WORK:
-        raise ValueError(f"means must be fewer or less spread relative to the noise: the "
-                         f"quadrature would need {work:.3g} > {MAX_QUADRATURE_WORK:.0e} "
-                         f"density evaluations")
+        raise ValueError(
+            f"means must be fewer or less spread relative to the noise: the "
+            f"quadrature would need {work:.3g} > {MAX_QUADRATURE_WORK:.0e} "
+            f"density evaluations"
+        )
     total, log_root = 0.0, 0.5 * np.log(2 * np.pi)
     for members in clusters:
         offsets = (unique[members] - unique[members[0]]) / sd
@@ -622,9 +627,10 @@ def _standard_mixture_entropy(means, sd, weights) -> tuple[float, float]:
         log_density = np.empty(grid.size)
         step = max(1, 2**22 // members.size)
         for start in range(0, grid.size, step):
-            u = grid[start:start + step, None]
-            log_density[start:start + step] = special.logsumexp(
-                log_w[None, :] - 0.5 * (u - offsets[None, :]) ** 2, axis=1) - log_root
+            u = grid[start : start + step, None]
+            log_density[start : start + step] = (
+                special.logsumexp(log_w[None, :] - 0.5 * (u - offsets[None, :]) ** 2, axis=1) - log_root
+            )
         total += -np.trapezoid(np.exp(log_density) * log_density, grid)
     return float(total), h_c
 
@@ -697,13 +703,17 @@ def binned_entropy_single_unit(
         # Phi(-40) of the mass of relu(w x) (tanh needs 2 / bin_width bins).
         top = 40 * float(np.max(w)) if activation == "relu" else 1.0
         if (top + 1.0) / bin_width > MAX_BINS:
-            raise ValueError(f"bin_width must be >= {(top + 1.0) / MAX_BINS:.3g} here (at most "
-                             f"{MAX_BINS:.0e} bins over [-1, {top:g}]), got {bin_width!r}")
+            raise ValueError(
+                f"bin_width must be >= {(top + 1.0) / MAX_BINS:.3g} here (at most "
+                f"{MAX_BINS:.0e} bins over [-1, {top:g}]), got {bin_width!r}"
+            )
         edges = np.arange(np.floor(-1.0 / bin_width) - 1, np.ceil(top / bin_width) + 2) * bin_width
         edges = np.concatenate([[-np.inf], edges, [np.inf]])
     if w.size * edges.size > MAX_BIN_CELLS:
-        raise ValueError(f"w must have at most {MAX_BIN_CELLS // edges.size} entries with "
-                         f"{edges.size - 1} bins, got {w.size}")
+        raise ValueError(
+            f"w must have at most {MAX_BIN_CELLS // edges.size} entries with "
+            f"{edges.size - 1} bins, got {w.size}"
+        )
     cdf = _activation_cdf_below(activation, edges[None, :], w.ravel()[:, None])
     cdf[:, 0], cdf[:, -1] = 0.0, 1.0
     probabilities = _clamp(np.diff(cdf, axis=1), 0.0, 1.0)
@@ -765,8 +775,9 @@ def xu_raginsky_bound(mutual_information, n, subgaussian, *, base=2):
     # finite for any sigma below ~1e308 / sqrt(2 I / n).
     with np.errstate(over="ignore"):
         bound = np.sqrt(2 * nats / n) * sigma
-    return finite_result("the bound", bound,
-                         f"mutual_information={mutual_information!r}, subgaussian={subgaussian!r}")
+    return finite_result(
+        "the bound", bound, f"mutual_information={mutual_information!r}, subgaussian={subgaussian!r}"
+    )
 
 
 def majority_vote_generalisation(n, theta, flip, *, base=2):

@@ -222,24 +222,30 @@ def minority_collapse_threshold(num_samples, depth, lambda_w, lambda_h):
     depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
     lw = _no_bool("lambda_w", lambda_w, positive)
     lh = _no_bool("lambda_h", lambda_h, positive)
-    arguments = (
-        f"num_samples={num_samples!r}, depth={depth}, lambda_w={lambda_w!r}, lambda_h={lambda_h!r}"
-    )
+    arguments = f"num_samples={num_samples!r}, depth={depth}, lambda_w={lambda_w!r}, lambda_h={lambda_h!r}"
     if depth == 1:
         return _power_product(
-            "n*", ((n, 2), (float(lw), 1), (float(lh), 1)),
-            (lambda: np.float64(n) ** 2 * lw * lh, lambda: (n * lw) * (n * lh)), arguments,
+            "n*",
+            ((n, 2), (float(lw), 1), (float(lh), 1)),
+            (lambda: np.float64(n) ** 2 * lw * lh, lambda: (n * lw) * (n * lh)),
+            arguments,
         )
     return _power_product(
         "n*",
-        ((depth * n, (depth + 1) / depth), (depth / (depth - 1), (depth - 1) / depth),
-         (float(lw), 1), (float(lh), 1 / depth)),
-        (lambda: (
-            (depth * np.float64(n)) ** ((depth + 1) / depth)
-            * (depth / (depth - 1)) ** ((depth - 1) / depth)
-            * lw
-            * lh ** (1 / depth)
-        ),),
+        (
+            (depth * n, (depth + 1) / depth),
+            (depth / (depth - 1), (depth - 1) / depth),
+            (float(lw), 1),
+            (float(lh), 1 / depth),
+        ),
+        (
+            lambda: (
+                (depth * np.float64(n)) ** ((depth + 1) / depth)
+                * (depth / (depth - 1)) ** ((depth - 1) / depth)
+                * lw
+                * lh ** (1 / depth)
+            ),
+        ),
         arguments,
     )
 
@@ -282,8 +288,7 @@ def imbalanced_deep_linear_minimizer(n_per_class, depth, lambda_w, lambda_h):
     n_k = _no_bool("n_per_class", n_per_class, positive)
     if n_k.ndim != 1 or not 2 <= n_k.size <= MAX_FRAME:
         raise ValueError(
-            f"n_per_class must be a 1-D sequence of 2 to {MAX_FRAME} class sizes, "
-            f"got {n_per_class!r}"
+            f"n_per_class must be a 1-D sequence of 2 to {MAX_FRAME} class sizes, got {n_per_class!r}"
         )
     depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
     lw = _number("lambda_w", lambda_w, positive)
@@ -628,9 +633,7 @@ def _collapse_margin(weights, radius, num_majority, num_minority, seed):
     return -np.sum(g * c) / radius / weights[-1] - 1.0, c, g
 
 
-def layer_peeled_minority_cosine(
-    ratio, num_majority, num_minority, energy_w, energy_h, *, seed=0
-):
+def layer_peeled_minority_cosine(ratio, num_majority, num_minority, energy_w, energy_h, *, seed=0):
     """Cosine between two minority classifiers in Fang et al.'s constrained layer-peeled model.
 
     Fang, He, Long & Su 2021 (arXiv:2101.12699, PNAS 118 e2103091118), the Layer-Peeled
@@ -670,9 +673,7 @@ def layer_peeled_minority_cosine(
         >>> layer_peeled_minority_cosine(20, 5, 5, 1.0, 5.0)
         1.0
     """
-    ka, kb, radius, weights = _layer_peeled_setup(
-        ratio, num_majority, num_minority, energy_w, energy_h
-    )
+    ka, kb, radius, weights = _layer_peeled_setup(ratio, num_majority, num_minority, energy_w, energy_h)
     seed = _bounded_int("seed", seed, 0, MAX_SEED)
     if _collapse_margin(weights, radius, ka, kb, seed)[0] >= 0:
         return 1.0
@@ -682,9 +683,7 @@ def layer_peeled_minority_cosine(
     return _unit_cosine(gram[ka, ka + 1] / np.sqrt(gram[ka, ka] * gram[ka + 1, ka + 1]))
 
 
-def layer_peeled_collapse_threshold(
-    num_majority, num_minority, energy_w, energy_h, *, xtol=1e-6, seed=0
-):
+def layer_peeled_collapse_threshold(num_majority, num_minority, energy_w, energy_h, *, xtol=1e-6, seed=0):
     """R_0: the imbalance ratio from which Fang et al.'s minority classifiers coincide.
 
     For the constrained layer-peeled model of :func:`layer_peeled_minority_cosine`, the
@@ -720,9 +719,7 @@ def layer_peeled_collapse_threshold(
     seed = _bounded_int("seed", seed, 0, MAX_SEED)
 
     def margin(ratio):
-        ka, kb, radius, weights = _layer_peeled_setup(
-            ratio, num_majority, num_minority, energy_w, energy_h
-        )
+        ka, kb, radius, weights = _layer_peeled_setup(ratio, num_majority, num_minority, energy_w, energy_h)
         return _collapse_margin(weights, radius, ka, kb, seed)[0]
 
     low, high = 1.0, 2.0
@@ -797,13 +794,9 @@ def one_hot(labels, num_classes):
     k = _bounded_int("num_classes", num_classes, 2, MAX_FRAME)
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"labels must be a 1-D integer array, got dtype {labels.dtype} shape {labels.shape}"
-        )
+        raise ValueError(f"labels must be a 1-D integer array, got dtype {labels.dtype} shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(
-            f"labels must be in [0, {k - 1}], got values in [{labels.min()}, {labels.max()}]"
-        )
+        raise ValueError(f"labels must be in [0, {k - 1}], got values in [{labels.min()}, {labels.max()}]")
     y = (labels[:, None] == np.arange(k)[None, :]).astype(np.float64)
     empty = np.flatnonzero(y.sum(axis=0) == 0)
     if empty.size:

@@ -94,8 +94,9 @@ def attention_residual_bound(residual, *, gamma, beta, d_qk):
     d_qk = positive("d_qk", d_qk)
     with np.errstate(over="ignore", invalid="ignore"):
         bound = 4.0 * gamma * beta / np.sqrt(d_qk) * residual**3
-    return finite_result("the bound", bound, f"residual={residual!r}, gamma={gamma!r}, "
-                         f"beta={beta!r}, d_qk={d_qk!r}")
+    return finite_result(
+        "the bound", bound, f"residual={residual!r}, gamma={gamma!r}, beta={beta!r}, d_qk={d_qk!r}"
+    )
 
 
 def skip_attention_mean_growth(alpha, depth):
@@ -121,8 +122,7 @@ def skip_attention_mean_growth(alpha, depth):
     depth = in_closed_interval("depth", depth, 0.0, np.inf)
     with np.errstate(over="ignore"):
         growth = (1.0 + alpha**2) ** depth
-    return finite_result("the growth (1 + alpha^2)^depth", growth,
-                         f"alpha={alpha!r}, depth={depth!r}")
+    return finite_result("the growth (1 + alpha^2)^depth", growth, f"alpha={alpha!r}, depth={depth!r}")
 
 
 def gaussian_product_lyapunov(n, *, variance=None):
@@ -186,8 +186,9 @@ def _square_fraction(half_side: float, depth: float) -> float:
     # the square's corners leave the unit disk (where the density ends) beyond theta_edge
     edge = np.arccos(min(half_side, 1.0)) if half_side > np.sqrt(0.5) else np.pi / 4
     with np.errstate(over="ignore", under="ignore"):
-        inside, _ = quad(lambda theta: (half_side / np.cos(theta)) ** exponent, 0.0, edge,
-                         epsabs=1e-13, epsrel=1e-12)
+        inside, _ = quad(
+            lambda theta: (half_side / np.cos(theta)) ** exponent, 0.0, edge, epsabs=1e-13, epsrel=1e-12
+        )
     return float(np.clip(4.0 / np.pi * (inside + (np.pi / 4 - edge)), 0.0, 1.0))
 
 
@@ -223,10 +224,13 @@ def product_eigenvalue_square_fraction(half_side, depth):
     depth = positive("depth", depth)
     half_side, depth = np.broadcast_arrays(half_side, depth)
     if half_side.size > MAX_QUADRATURES:
-        raise ValueError(f"half_side and depth must broadcast to at most {MAX_QUADRATURES} "
-                         f"values, got shape {half_side.shape}")
-    values = [_square_fraction(float(a), float(m)) for a, m in
-              zip(half_side.ravel(), depth.ravel(), strict=True)]
+        raise ValueError(
+            f"half_side and depth must broadcast to at most {MAX_QUADRATURES} "
+            f"values, got shape {half_side.shape}"
+        )
+    values = [
+        _square_fraction(float(a), float(m)) for a, m in zip(half_side.ravel(), depth.ravel(), strict=True)
+    ]
     return np.array(values, dtype=np.float64).reshape(half_side.shape)
 
 
@@ -270,8 +274,7 @@ def relu_correlation(c0, depth):
     """
     c0 = in_closed_interval("c0", c0, -1.0, 1.0)
     depth = real_array("depth", depth)
-    if np.any(~np.isfinite(depth) | (depth < 1) | (depth > MAX_RELU_DEPTH)
-              | (depth != np.round(depth))):
+    if np.any(~np.isfinite(depth) | (depth < 1) | (depth > MAX_RELU_DEPTH) | (depth != np.round(depth))):
         raise ValueError(f"depth must be integers in [1, {MAX_RELU_DEPTH}], got {depth!r}")
     c0, depth = np.broadcast_arrays(c0, depth.astype(np.int64))
     result = np.array(c0, dtype=np.float64)
@@ -375,9 +378,10 @@ def end_to_end_update(end_to_end, gradient, *, depth):
     (left_values, left_vectors), (right_values, right_vectors) = _psd_eigh(left), _psd_eigh(right)
     # In the eigenbases the sum is an elementwise product with the sum of powers.
     inner = left_vectors.T @ gradient @ right_vectors
-    weights = sum(np.multiply.outer(left_values ** ((j - 1) / depth),
-                                    right_values ** ((depth - j) / depth))
-                  for j in range(1, depth + 1))
+    weights = sum(
+        np.multiply.outer(left_values ** ((j - 1) / depth), right_values ** ((depth - j) / depth))
+        for j in range(1, depth + 1)
+    )
     with np.errstate(over="ignore", invalid="ignore"):
         update = left_vectors @ (weights * inner) @ right_vectors.T
     return finite_result("the update", update, "these end_to_end and gradient")

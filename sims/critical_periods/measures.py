@@ -34,16 +34,18 @@ def euler_pathways(sigma, depth, k0, deficit_start, deficit_end, *, learning_rat
     with np.errstate(over="ignore", invalid="ignore"):
         for n in range(steps):
             t = learning_rate * n
-            overlap = np.clip(min(t + learning_rate, deficit_end) - max(t, deficit_start),
-                              0.0, learning_rate)
+            overlap = np.clip(min(t + learning_rate, deficit_end) - max(t, deficit_start), 0.0, learning_rate)
             omega = sigma - (p**depth).sum(axis=0)
             p = p + learning_rate * p ** (depth - 1) * omega * np.array(
-                [[1.0], [1.0 - overlap / learning_rate]])
+                [[1.0], [1.0 - overlap / learning_rate]]
+            )
             path.append(p**depth)
             if not np.all(np.isfinite(path[-1])):
-                raise ValueError(f"the Euler iteration diverged at step {n + 1} "
-                                 f"(learning_rate={learning_rate!r} is above its stability "
-                                 f"bound for sigma={sigma!r})")
+                raise ValueError(
+                    f"the Euler iteration diverged at step {n + 1} "
+                    f"(learning_rate={learning_rate!r} is above its stability "
+                    f"bound for sigma={sigma!r})"
+                )
     path = np.array(path)
     return path[:, 0], path[:, 1]
 
@@ -73,10 +75,11 @@ def closing_times(shares, *, sigmas, epsilon, duration, onsets, level=0.5):
     """
     times = []
     for s, row in zip(sigmas, shares, strict=True):
-        exact = theory.final_share(s, 2, epsilon * s, np.array(onsets) / s,
-                                   (np.array(onsets) + duration) / s)
-        bias = _crossing(onsets, exact, level) - theory.closing_time(
-            s, 2, epsilon * s, duration / s, level=level) * s
+        exact = theory.final_share(s, 2, epsilon * s, np.array(onsets) / s, (np.array(onsets) + duration) / s)
+        bias = (
+            _crossing(onsets, exact, level)
+            - theory.closing_time(s, 2, epsilon * s, duration / s, level=level) * s
+        )
         times.append((_crossing(onsets, row, level) - bias) / s)
     return np.array(times)
 

@@ -40,8 +40,9 @@ from theory._validate import seed as valid_seed
 
 # The deficit windows of claims CP3 and CP5 on one scalar feature (sigma = 1): length and
 # onset varied around the feature's learning time, and one after it is learned.
-CP3_WINDOWS = dict(early_short=[0.0, 0.5], early=[0.0, 1.0], onset_half=[0.5, 1.0],
-                   onset_one=[1.0, 1.5], late=[20.0, 21.0])
+CP3_WINDOWS = dict(
+    early_short=[0.0, 0.5], early=[0.0, 1.0], onset_half=[0.5, 1.0], onset_one=[1.0, 1.5], late=[20.0, 21.0]
+)
 
 
 class PathwayRun(NamedTuple):
@@ -87,8 +88,9 @@ def learning_gate(hyper):
     """Fraction of this step's gradient that pathway b receives (0 inside the deficit)."""
     lr = hyper["learning_rate"]
     t = lr * hyper["epoch"]
-    overlap = jnp.clip(jnp.minimum(t + lr, hyper["deficit_end"])
-                       - jnp.maximum(t, hyper["deficit_start"]), 0.0, lr)
+    overlap = jnp.clip(
+        jnp.minimum(t + lr, hyper["deficit_end"]) - jnp.maximum(t, hyper["deficit_start"]), 0.0, lr
+    )
     return 1.0 - overlap / lr
 
 
@@ -96,9 +98,10 @@ def two_pathway_loss(params, batch, hyper):
     x, y = batch
     gate = learning_gate(hyper)
     # b's value is kept, its gradient scaled by the gate (stopped inside the deficit)
-    pathway_b = [jnp.where(gate == 0.0, jax.lax.stop_gradient(w),
-                           gate * w + (1.0 - gate) * jax.lax.stop_gradient(w))
-                 for w in params["b"]]
+    pathway_b = [
+        jnp.where(gate == 0.0, jax.lax.stop_gradient(w), gate * w + (1.0 - gate) * jax.lax.stop_gradient(w))
+        for w in params["b"]
+    ]
     residual = x @ (product(params["a"]) + product(pathway_b)).T - hyper["target_scale"] * y
     return 0.5 * jnp.sum(residual**2)
 
@@ -111,8 +114,11 @@ def aligned_pathway(u, v, k0, depth, width, rng):
     """Layers (W_1..W_D) with product U diag(k0) V^T, every layer carrying k0^{1/D} per mode."""
     depth = integer_at_least("depth", depth, 1, theory.MAX_DEPTH)
     u, v = finite_matrix("u", u), finite_matrix("v", v)
-    return list(decoupled_init(u, v, np.full(v.shape[1], k0),
-                               (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng))
+    return list(
+        decoupled_init(
+            u, v, np.full(v.shape[1], k0), (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng
+        )
+    )
 
 
 def _task(task):
@@ -142,33 +148,57 @@ def simulate_pathways(*, task, depth, learning_rate, t_max, runs, points=50, see
         rng = np.random.default_rng(seed)
         inits.append({p: aligned_pathway(u, v, run["k0"], depth, width, rng) for p in "ab"})
     params = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *inits)
-    members = pd.DataFrame([{"seed": seed, "learning_rate": learning_rate,
-                             **{k: run[k] for k in ("target_scale", "deficit_start",
-                                                     "deficit_end")}} for run in runs])
+    members = pd.DataFrame(
+        [
+            {
+                "seed": seed,
+                "learning_rate": learning_rate,
+                **{k: run[k] for k in ("target_scale", "deficit_start", "deficit_end")},
+            }
+            for run in runs
+        ]
+    )
     epochs = int(round(t_max / learning_rate))
     grid = np.rint(np.linspace(0, epochs - 1, points)).astype(int)
     record = np.unique(np.concatenate([grid, grid + 1, [epochs]]))
-    result = engine.train(two_pathway_loss, params, (x, y), members=members, epochs=epochs,
-                          record_epochs=record, observe=observe_pathways)
+    result = engine.train(
+        two_pathway_loss,
+        params,
+        (x, y),
+        members=members,
+        epochs=epochs,
+        record_epochs=record,
+        observe=observe_pathways,
+    )
     modes = lambda w: np.einsum("oa,mroi,ia->mra", u, w, v)  # noqa: E731
     return PathwayRun(
-        t=result.steps * learning_rate, K_a=modes(result.records["W_a"]),
+        t=result.steps * learning_rate,
+        K_a=modes(result.records["W_a"]),
         K_b=modes(result.records["W_b"]),
         sigma=np.array([run["target_scale"] * sigma for run in runs]),
         windows=np.array([[run["deficit_start"], run["deficit_end"]] for run in runs]),
-        depth=depth, learning_rate=learning_rate)
+        depth=depth,
+        learning_rate=learning_rate,
+    )
 
 
 def _windowed(k0, windows, target_scale=1.0):
-    return [{"k0": k0, "deficit_start": s, "deficit_end": e, "target_scale": target_scale}
-            for s, e in windows]
+    return [
+        {"k0": k0, "deficit_start": s, "deficit_end": e, "target_scale": target_scale} for s, e in windows
+    ]
 
 
 def scalar_feature(*, depth, k0, learning_rate, t_max, windows=None):
     """One scalar feature (sigma = 1) under each deficit window (default: CP3_WINDOWS)."""
     windows = list(CP3_WINDOWS.values()) if windows is None else windows
-    return simulate_pathways(task="scalar", depth=depth, learning_rate=learning_rate,
-                             t_max=t_max, runs=_windowed(k0, windows), points=100)
+    return simulate_pathways(
+        task="scalar",
+        depth=depth,
+        learning_rate=learning_rate,
+        t_max=t_max,
+        runs=_windowed(k0, windows),
+        points=100,
+    )
 
 
 def _rate_pair(simulate, learning_rate) -> RatePair:
@@ -189,8 +219,10 @@ def completion_loss(weights, data, hyper):
 def observe_completion(weights, data, hyper):
     _, full, target = data
     error = (product(weights) - target) ** 2
-    return {"test": jnp.sum(error * (1.0 - full)) / jnp.sum(1.0 - full),
-            "train": jnp.sum(error * full) / jnp.sum(full)}
+    return {
+        "test": jnp.sum(error * (1.0 - full)) / jnp.sum(1.0 - full),
+        "train": jnp.sum(error * full) / jnp.sum(full),
+    }
 
 
 def completion_task(*, n, rank, observed, deficit_observed, seed):
@@ -206,33 +238,57 @@ def completion_task(*, n, rank, observed, deficit_observed, seed):
     target = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
     target *= n / np.linalg.norm(target)
     order = rng.permutation(n * n)
-    masks = [np.isin(np.arange(n * n), order[:m]).reshape(n, n).astype(float)
-             for m in (deficit_observed, observed)]
+    masks = [
+        np.isin(np.arange(n * n), order[:m]).reshape(n, n).astype(float) for m in (deficit_observed, observed)
+    ]
     return target, masks[0], masks[1]
 
 
 @cached
-def simulate_completion(*, depth, n, rank, observed, deficit_observed, pretrain_epochs, epochs,
-                        learning_rate, init_scale, inits, seed=0):
+def simulate_completion(
+    *,
+    depth,
+    n,
+    rank,
+    observed,
+    deficit_observed,
+    pretrain_epochs,
+    epochs,
+    learning_rate,
+    init_scale,
+    inits,
+    seed=0,
+):
     """Test error (never-observed entries) and train error after pre-training on the deficit
     mask for each of ``pretrain_epochs``, then on the full mask, ``epochs`` steps in all, for
     ``inits`` independent initialisations (the paper's Gaussian init of end-to-end scale
     ``init_scale``: entries N(0, init_scale^{2/D}/n)). A :class:`CompletionRun`."""
-    target, deficit, full = completion_task(n=n, rank=rank, observed=observed,
-                                            deficit_observed=deficit_observed, seed=seed)
+    target, deficit, full = completion_task(
+        n=n, rank=rank, observed=observed, deficit_observed=deficit_observed, seed=seed
+    )
     rng = np.random.default_rng(seed + 1)
     init = init_scale ** (1.0 / depth) / np.sqrt(n) * rng.standard_normal((inits, depth, n, n))
-    members = engine.ensemble(range(inits), learning_rate=learning_rate,
-                              pretrain_epochs=pretrain_epochs)
+    members = engine.ensemble(range(inits), learning_rate=learning_rate, pretrain_epochs=pretrain_epochs)
     params = [np.repeat(init[:, k], len(pretrain_epochs), axis=0) for k in range(depth)]
-    result = engine.train(completion_loss, params, (deficit, full, target), members=members,
-                          epochs=epochs, record_every=epochs, observe=observe_completion)
+    result = engine.train(
+        completion_loss,
+        params,
+        (deficit, full, target),
+        members=members,
+        epochs=epochs,
+        record_every=epochs,
+        observe=observe_completion,
+    )
     shape = (inits, len(pretrain_epochs))
     return CompletionRun(
-        depth=depth, pretrain_epochs=tuple(pretrain_epochs),
+        depth=depth,
+        pretrain_epochs=tuple(pretrain_epochs),
         test=result.records["test"][:, -1].reshape(shape),
-        train=result.records["train"][:, -1].reshape(shape), target=target, full=full,
-        init=tuple(product(list(w)) for w in init))
+        train=result.records["train"][:, -1].reshape(shape),
+        target=target,
+        full=full,
+        init=tuple(product(list(w)) for w in init),
+    )
 
 
 # ----------------------------------------------------------------------------- the claims' runs
@@ -241,26 +297,40 @@ def simulate_completion(*, depth, n, rank, observed, deficit_observed, pretrain_
 @cached
 def simulate_pathway_dynamics(*, depth, k0, window, learning_rate, t_max) -> RatePair:
     """Claim CP1: the hierarchical task (8 modes) under one deficit window, at lr and 2 lr."""
-    return _rate_pair(lambda lr: simulate_pathways(
-        task="hierarchy", depth=depth, learning_rate=lr, t_max=t_max,
-        runs=_windowed(k0, [window])), learning_rate)
+    return _rate_pair(
+        lambda lr: simulate_pathways(
+            task="hierarchy", depth=depth, learning_rate=lr, t_max=t_max, runs=_windowed(k0, [window])
+        ),
+        learning_rate,
+    )
 
 
 @cached
 def simulate_depth2_final_share(*, k0, duration, learning_rate, t_after) -> RatePair:
     """Claim CP2: the hierarchical task at D = 2, deficit [0, duration), run to
     duration + t_after, at lr and 2 lr."""
-    return _rate_pair(lambda lr: simulate_pathways(
-        task="hierarchy", depth=2, learning_rate=lr, t_max=duration + t_after,
-        runs=_windowed(k0, [[0.0, duration]])), learning_rate)
+    return _rate_pair(
+        lambda lr: simulate_pathways(
+            task="hierarchy",
+            depth=2,
+            learning_rate=lr,
+            t_max=duration + t_after,
+            runs=_windowed(k0, [[0.0, duration]]),
+        ),
+        learning_rate,
+    )
 
 
 @cached
 def simulate_deficit_windows(*, depths, k0, learning_rate, t_max) -> tuple[RatePair, ...]:
     """Claims CP3 and CP5 (one run serves both): one scalar feature under every window of
     CP3_WINDOWS, at each depth (in the order of ``depths``) and at lr and 2 lr."""
-    return tuple(_rate_pair(lambda lr, d=depth: scalar_feature(
-        depth=d, k0=k0, learning_rate=lr, t_max=t_max), learning_rate) for depth in depths)
+    return tuple(
+        _rate_pair(
+            lambda lr, d=depth: scalar_feature(depth=d, k0=k0, learning_rate=lr, t_max=t_max), learning_rate
+        )
+        for depth in depths
+    )
 
 
 @cached
@@ -268,19 +338,47 @@ def simulate_closing_time(*, sigmas, epsilon, duration, onsets, learning_rate) -
     """Claim CP4: one scalar feature per (sigma, onset), D = 2, k0 = epsilon sigma, deficit
     [onset, onset + duration) / sigma (the feature's own time unit), at lr and 2 lr; members
     in the order sigma-major. Runs 12 / min(sigma) past the last deficit (converged)."""
-    runs = [{"k0": epsilon * s, "deficit_start": o / s, "deficit_end": (o + duration) / s,
-             "target_scale": s} for s in sigmas for o in onsets]
+    runs = [
+        {"k0": epsilon * s, "deficit_start": o / s, "deficit_end": (o + duration) / s, "target_scale": s}
+        for s in sigmas
+        for o in onsets
+    ]
     t_max = (max(onsets) + duration + 12.0) / min(sigmas)
-    return _rate_pair(lambda lr: simulate_pathways(
-        task="scalar", depth=2, learning_rate=lr, t_max=t_max, runs=runs), learning_rate)
+    return _rate_pair(
+        lambda lr: simulate_pathways(task="scalar", depth=2, learning_rate=lr, t_max=t_max, runs=runs),
+        learning_rate,
+    )
 
 
 @cached
-def simulate_matrix_completion(*, depths, n, rank, observed, deficit_observed, pretrain_epochs,
-                               epochs, learning_rate, init_scale, inits,
-                               seed=0) -> tuple[CompletionRun, ...]:
+def simulate_matrix_completion(
+    *,
+    depths,
+    n,
+    rank,
+    observed,
+    deficit_observed,
+    pretrain_epochs,
+    epochs,
+    learning_rate,
+    init_scale,
+    inits,
+    seed=0,
+) -> tuple[CompletionRun, ...]:
     """Claim CP6: :func:`simulate_completion` at each depth, in the order of ``depths``."""
-    return tuple(simulate_completion(
-        depth=d, n=n, rank=rank, observed=observed, deficit_observed=deficit_observed,
-        pretrain_epochs=pretrain_epochs, epochs=epochs, learning_rate=learning_rate,
-        init_scale=init_scale, inits=inits, seed=seed) for d in depths)
+    return tuple(
+        simulate_completion(
+            depth=d,
+            n=n,
+            rank=rank,
+            observed=observed,
+            deficit_observed=deficit_observed,
+            pretrain_epochs=pretrain_epochs,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            init_scale=init_scale,
+            inits=inits,
+            seed=seed,
+        )
+        for d in depths
+    )

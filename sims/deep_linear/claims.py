@@ -39,12 +39,20 @@ def first_order_deviation(deviations, learning_rates) -> Outcome:
     rms = [float(np.sqrt(np.mean(np.square(d)))) for d in deviations]
     worst = [float(np.max(np.abs(d))) for d in deviations]
     return Outcome(
-        (outcomes.first_order("err(2 lr) / err(lr)", rms, learning_rates,
-                              tolerance=RATIO_TOLERANCE, note="RMS deviation"),
-         outcomes.absolute("max deviation at lr", 0.0, worst[0], MAX_DEVIATION,
-                           note=f"at lr={learning_rates[0]:g}; {worst[1]:.3g} at "
-                                f"lr={learning_rates[1]:g}")),
-        details={"errors": rms, "learning_rates": list(learning_rates), "max_deviation": worst})
+        (
+            outcomes.first_order(
+                "err(2 lr) / err(lr)", rms, learning_rates, tolerance=RATIO_TOLERANCE, note="RMS deviation"
+            ),
+            outcomes.absolute(
+                "max deviation at lr",
+                0.0,
+                worst[0],
+                MAX_DEVIATION,
+                note=f"at lr={learning_rates[0]:g}; {worst[1]:.3g} at lr={learning_rates[1]:g}",
+            ),
+        ),
+        details={"errors": rms, "learning_rates": list(learning_rates), "max_deviation": worst},
+    )
 
 
 def decoupled_deviation(strength, run):
@@ -57,8 +65,7 @@ def decoupled_deviation(strength, run):
 def compare_trajectories(strength, pair) -> Outcome:
     """The O(lr) outcome of a mode-strength closed form against a
     :class:`~sims.deep_linear.models.RatePair` of decoupled runs."""
-    return first_order_deviation([decoupled_deviation(strength, r) for r in pair.runs],
-                                 pair.learning_rates)
+    return first_order_deviation([decoupled_deviation(strength, r) for r in pair.runs], pair.learning_rates)
 
 
 # ----------------------------------------------------------------------------- DL1
@@ -75,21 +82,23 @@ def _wrong_fixed_point(t, s, u0, *, tau=1.0):
 
 
 @claim(
-    "DL1", "deep_linear.mode_trajectory", simulate=simulate_mode_trajectory,
+    "DL1",
+    "deep_linear.mode_trajectory",
+    simulate=simulate_mode_trajectory,
     source="Saxe, McClelland & Ganguli 2014, arXiv:1312.6120, eq. 12",
     statement="A depth-2 linear network trained by full-batch GD from the balanced decoupled "
-              "start follows u(t) = s e^{2st} / (e^{2st} - 1 + s/u0) for every mode.",
+    "start follows u(t) = s e^{2st} / (e^{2st} - 1 + s/u0) for every mode.",
     closed_form=theory.mode_strength,
     measured="ratio of the RMS deviations (u_sim - u_theory) / s_max over modes and time at "
-             "2 lr and lr; max deviation at lr",
+    "2 lr and lr; max deviation at lr",
     error_model="O(lr) Euler discretisation of gradient flow: error(2 lr) / error(lr) = 2 + "
-                "O(lr); at lr = 1e-3 the error is at most 1e-2 of s_max",
-    defaults=dict(singular_values=[3.0, 2.0, 1.0, 0.5], u0=1e-3, learning_rate=1e-3,
-                  n_in=6, n_out=5, hidden=4),
+    "O(lr); at lr = 1e-3 the error is at most 1e-2 of s_max",
+    defaults=dict(
+        singular_values=[3.0, 2.0, 1.0, 0.5], u0=1e-3, learning_rate=1e-3, n_in=6, n_out=5, hidden=4
+    ),
     # 2 x the learning rate, half the steps: the rate is 2.00, max deviation 4e-3 < 1e-2.
     quick=dict(learning_rate=2e-3),
-    perturbations={"exponent 2st -> st": _wrong_rate,
-                   "fixed point s -> 1.02 s": _wrong_fixed_point},
+    perturbations={"exponent 2st -> st": _wrong_rate, "fixed point s -> 1.02 s": _wrong_fixed_point},
     figures=("fig_deep_linear_modes",),
     thorough=dict(learning_rate=5e-4),
 )
@@ -106,28 +115,35 @@ def _wrong_depth_exponent(t, s, u0, depth, *, tau=1.0):
 
 
 @claim(
-    "DL3", "deep_linear.deep_mode_trajectory", simulate=simulate_deep_mode_trajectory,
+    "DL3",
+    "deep_linear.deep_mode_trajectory",
+    simulate=simulate_deep_mode_trajectory,
     source="Saxe, McClelland & Ganguli 2014, arXiv:1312.6120, sec. 2, eq. 15 (deep networks; "
-           "the paper's N_l layers: D = N_l - 1)",
+    "the paper's N_l layers: D = N_l - 1)",
     statement="From the balanced decoupled start, each mode of a depth-D linear network "
-              "(D = 1..8) follows tau du/dt = D u^{2-2/D} (s - u).",
+    "(D = 1..8) follows tau du/dt = D u^{2-2/D} (s - u).",
     closed_form=theory.deep_mode_strength,
     measured="ratio of the RMS deviations (u_sim - u_theory) / s_max at 2 lr and lr (worst "
-             "depth); max deviation at lr",
+    "depth); max deviation at lr",
     error_model="O(lr) Euler discretisation: error(2 lr) / error(lr) = 2 + O(lr) at every "
-                "depth; at lr = 1e-3 the error is at most 1e-2 of s_max",
-    defaults=dict(singular_values=[2.0, 1.0, 0.5], u0=0.05, depths=[1, 2, 3, 4, 6, 8],
-                  learning_rate=1e-3, width=5),
+    "depth; at lr = 1e-3 the error is at most 1e-2 of s_max",
+    defaults=dict(
+        singular_values=[2.0, 1.0, 0.5], u0=0.05, depths=[1, 2, 3, 4, 6, 8], learning_rate=1e-3, width=5
+    ),
     quick=dict(depths=[1, 3, 8]),
     perturbations={"depth D -> D + 1": _wrong_depth_exponent},
     figures=("fig_deep_linear_depth_modes",),
     thorough=dict(depths=[1, 2, 3, 4, 5, 6, 7, 8], learning_rate=5e-4),
 )
 def compare_deep_mode_trajectory(closed_form, run, **_) -> Outcome:
-    return Outcome.merge({
-        f"depth {pair.runs[0].depth}": compare_trajectories(
-            lambda t, s, u0, d=pair.runs[0].depth: closed_form(t, s, u0, d), pair)
-        for pair in run})
+    return Outcome.merge(
+        {
+            f"depth {pair.runs[0].depth}": compare_trajectories(
+                lambda t, s, u0, d=pair.runs[0].depth: closed_form(t, s, u0, d), pair
+            )
+            for pair in run
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- DL2
@@ -139,19 +155,28 @@ def _wrong_time_scale(s, u0, u_final, *, tau=1.0):
 
 
 @claim(
-    "DL2", "deep_linear.random_init_learning_time", simulate=simulate_random_init,
+    "DL2",
+    "deep_linear.random_init_learning_time",
+    simulate=simulate_random_init,
     source="Saxe, McClelland & Ganguli 2014, arXiv:1312.6120, eq. 11 and fig. 3",
     statement="From small random (unaligned) init, modes are learned in order of s, each at "
-              "the time learning_time(s, u0_eff, s/2), u0_eff being the growing part of the "
-              "init's overlap with the mode (orthogonalised against stronger modes).",
+    "the time learning_time(s, u0_eff, s/2), u0_eff being the growing part of the "
+    "init's overlap with the mode (orthogonalised against stronger modes).",
     closed_form=theory.learning_time,
     measured="max over seeds and modes of |t_half,sim / t_half,theory - 1|",
     error_model="Beyond the linear-phase reduction (exact for whitened inputs): Euler O(lr s) "
-                "~ 3e-3 of t_half at lr = 1e-3, and the transient (a - b)/2 and residual "
-                "mode coupling O(u0/s); tolerance 1e-2 relative. Without the "
-                "orthogonalisation the error is O(1/hidden) and must exceed the tolerance.",
-    defaults=dict(singular_values=[3.0, 2.0, 1.2, 0.6], n_in=8, n_out=8, hidden=16,
-                  init_std=1e-3, learning_rate=1e-3, seeds=8),
+    "~ 3e-3 of t_half at lr = 1e-3, and the transient (a - b)/2 and residual "
+    "mode coupling O(u0/s); tolerance 1e-2 relative. Without the "
+    "orthogonalisation the error is O(1/hidden) and must exceed the tolerance.",
+    defaults=dict(
+        singular_values=[3.0, 2.0, 1.2, 0.6],
+        n_in=8,
+        n_out=8,
+        hidden=16,
+        init_std=1e-3,
+        learning_rate=1e-3,
+        seeds=8,
+    ),
     quick=dict(seeds=4),
     perturbations={"tau/(2s) -> tau/s": _wrong_time_scale},
     figures=("fig_deep_linear_random_init",),
@@ -165,19 +190,32 @@ def compare_random_init_learning_time(closed_form, run, *, hidden, init_std, **_
     error_unprojected = float(np.nanmax(np.abs(half / unprojected - 1)))
     naive = theory.learning_time(run.s, hidden * init_std**2 / 2, run.s / 2)  # E|c|^2 = N_h std^2 / 2
     return Outcome(
-        (outcomes.relative("t_half: simulation vs learning_time (worst seed and mode)",
-                           predicted, half, 1e-2),),
-        (outcomes.condition("all modes learned", bool(np.isfinite(half).all()),
-                            f"{np.isnan(half).sum()} not"),
-         outcomes.condition("learned in order of s", bool(np.all(np.diff(half, axis=1) > 0)),
-                            "t_half increases as s decreases, every seed"),
-         # The unprojected error shrinks like (modes / hidden) / ln(s / u0): compared with
-         # the projected error, not with the tolerance, which it can drop below.
-         outcomes.condition("orthogonalisation matters", error_unprojected > 3 * error,
-                            f"without it the error is {error_unprojected:.3g} "
-                            f"(> 3 x {error:.3g})")),
-        {"mean_delay_vs_expected_u0": float(np.nanmean(half / naive[None, :]) - 1),
-         "error_unprojected": error_unprojected},
+        (
+            outcomes.relative(
+                "t_half: simulation vs learning_time (worst seed and mode)", predicted, half, 1e-2
+            ),
+        ),
+        (
+            outcomes.condition(
+                "all modes learned", bool(np.isfinite(half).all()), f"{np.isnan(half).sum()} not"
+            ),
+            outcomes.condition(
+                "learned in order of s",
+                bool(np.all(np.diff(half, axis=1) > 0)),
+                "t_half increases as s decreases, every seed",
+            ),
+            # The unprojected error shrinks like (modes / hidden) / ln(s / u0): compared with
+            # the projected error, not with the tolerance, which it can drop below.
+            outcomes.condition(
+                "orthogonalisation matters",
+                error_unprojected > 3 * error,
+                f"without it the error is {error_unprojected:.3g} (> 3 x {error:.3g})",
+            ),
+        ),
+        {
+            "mean_delay_vs_expected_u0": float(np.nanmean(half / naive[None, :]) - 1),
+            "error_unprojected": error_unprojected,
+        },
     )
 
 
@@ -185,35 +223,46 @@ def compare_random_init_learning_time(closed_form, run, *, hidden, init_std, **_
 
 
 @claim(
-    "DL4", "deep_linear.depth_independent_learning", simulate=simulate_depth_sweep,
+    "DL4",
+    "deep_linear.depth_independent_learning",
+    simulate=simulate_depth_sweep,
     source="Saxe, McClelland & Ganguli 2014, arXiv:1312.6120, sec. 2 (eqs. 15-17) and Fig. 4; "
-           "Gaussian init slowdown: sec. 3, Fig. 6A",
+    "Gaussian init slowdown: sec. 3, Fig. 6A",
     statement="With the learning rate scaled to the stability bound, the steps to a fixed "
-              "loss from a decoupled start stay bounded from depth 2 to 32 (as the theory "
-              "predicts), while Gaussian init with std 1/sqrt(N) slows down dramatically.",
+    "loss from a decoupled start stay bounded from depth 2 to 32 (as the theory "
+    "predicts), while Gaussian init with std 1/sqrt(N) slows down dramatically.",
     closed_form=theory.deep_mode_strength,
     measured="decoupled: max over depths of |steps_sim / steps_theory - 1|; Gaussian: "
-             "steps(D = 32) / steps(D = 2) (inf if never reached)",
+    "steps(D = 32) / steps(D = 2) (inf if never reached)",
     error_model="At a fixed fraction c of the stability bound the Euler error in the step "
-                "count is O(c): with c = 0.05 the relative error is below 0.15 (1 step at "
-                "the smallest counts). Gaussian: a factor >= 10 slowdown is asserted.",
-    defaults=dict(singular_values=[2.0, 1.8, 1.6, 1.4, 1.2, 1.0], width=6,
-                  depths=[2, 4, 8, 16, 32], lr_fraction=0.05, loss_fraction=1e-3,
-                  budget=40, seeds=4),
+    "count is O(c): with c = 0.05 the relative error is below 0.15 (1 step at "
+    "the smallest counts). Gaussian: a factor >= 10 slowdown is asserted.",
+    defaults=dict(
+        singular_values=[2.0, 1.8, 1.6, 1.4, 1.2, 1.0],
+        width=6,
+        depths=[2, 4, 8, 16, 32],
+        lr_fraction=0.05,
+        loss_fraction=1e-3,
+        budget=40,
+        seeds=4,
+    ),
     quick=dict(depths=[2, 8, 32], seeds=2),
     perturbations={"depth D -> D + 1": _wrong_depth_exponent},
     figures=("fig_deep_linear_depth",),
 )
-def compare_depth_independent_learning(closed_form, sweep, *, singular_values, depths,
-                                       loss_fraction, budget, **_) -> Outcome:
+def compare_depth_independent_learning(
+    closed_form, sweep, *, singular_values, depths, loss_fraction, budget, **_
+) -> Outcome:
     s = np.asarray(singular_values)
     criterion = loss_fraction * 0.5 * float(np.sum(s**2))
     decoupled = sweep[sweep["init"] == "decoupled"].groupby("depth")["steps"].max()
     lrs = sweep.groupby("depth")["learning_rate"].first()
-    predicted = np.array([
-        theory_steps_to_loss(s, 1.0, d, lrs[d], criterion, deep_mode_strength=closed_form)
-        for d in decoupled.index
-    ])
+    predicted = np.array(
+        [
+            theory_steps_to_loss(s, 1.0, d, lrs[d], criterion, deep_mode_strength=closed_form)
+            for d in decoupled.index
+        ]
+    )
     gaussian = sweep[sweep["init"] == "gaussian"].groupby("depth")["steps"].median()
     # A run that never reaches the loss counts as inf, but the budget caps what can be
     # measured: at most (steps run at D_max) / median at D_min, so that lower bound must
@@ -224,15 +273,27 @@ def compare_depth_independent_learning(closed_form, sweep, *, singular_values, d
     spread = decoupled.max() / decoupled.min()
     orthogonal = sweep[sweep["init"] == "orthogonal"].groupby("depth")["steps"].median()
     return Outcome(
-        (outcomes.relative("decoupled steps: simulation vs theory (worst depth)", predicted,
-                           decoupled.to_numpy(), 0.15),),
-        (outcomes.condition("decoupled stays bounded", spread <= 2.0,
-                            f"max/min steps over depth = {spread:.2f} (<= 2)"),
-         outcomes.condition("Gaussian slows dramatically", slowdown >= 10,
-                            f"median steps at D={max(depths)} / D={min(depths)} = "
-                            f"{reported:.3g}, at least {slowdown:.3g} within the budget (>= 10)")),
-        {"decoupled_steps": decoupled.to_dict(), "gaussian_median": gaussian.to_dict(),
-         "orthogonal_median": orthogonal.to_dict()},
+        (
+            outcomes.relative(
+                "decoupled steps: simulation vs theory (worst depth)", predicted, decoupled.to_numpy(), 0.15
+            ),
+        ),
+        (
+            outcomes.condition(
+                "decoupled stays bounded", spread <= 2.0, f"max/min steps over depth = {spread:.2f} (<= 2)"
+            ),
+            outcomes.condition(
+                "Gaussian slows dramatically",
+                slowdown >= 10,
+                f"median steps at D={max(depths)} / D={min(depths)} = "
+                f"{reported:.3g}, at least {slowdown:.3g} within the budget (>= 10)",
+            ),
+        ),
+        {
+            "decoupled_steps": decoupled.to_dict(),
+            "gaussian_median": gaussian.to_dict(),
+            "orthogonal_median": orthogonal.to_dict(),
+        },
     )
 
 
@@ -246,22 +307,25 @@ def _wrong_hierarchy(levels):
 
 
 @claim(
-    "DL5", "deep_linear.progressive_differentiation",
+    "DL5",
+    "deep_linear.progressive_differentiation",
     simulate=simulate_progressive_differentiation,
     source="Saxe, McClelland & Ganguli 2019, PNAS 116(23), arXiv:1810.10531 (hierarchical "
-           "data, progressive differentiation)",
+    "data, progressive differentiation)",
     statement="The binary-tree dataset has singular values sqrt((2^{L-k} - 1)/P) (multiplicity "
-              "2^k) and sqrt((2^{L+1} - 1)/P); the network learns them coarse to fine, each "
-              "mode following mode_strength.",
+    "2^k) and sqrt((2^{L+1} - 1)/P); the network learns them coarse to fine, each "
+    "mode following mode_strength.",
     closed_form=(theory.hierarchy_singular_values, theory.mode_strength),
     measured="max |s_closed_form - s_numpy| / s_max (must be <= 1e-12), then the O(lr) "
-             "ratio of the mode trajectories' RMS deviation at 2 lr and lr",
+    "ratio of the mode trajectories' RMS deviation at 2 lr and lr",
     error_model="singular values: exact (float64 round-off); trajectories: O(lr) Euler, "
-                "ratio 2 +- 0.15, max deviation <= 1e-2 of s_max at lr = 1e-3",
+    "ratio 2 +- 0.15, max deviation <= 1e-2 of s_max at lr = 1e-3",
     defaults=dict(levels=3, u0=1e-3, learning_rate=1e-3),
     quick=dict(levels=2),
-    perturbations={"eigenvalue 2^{L-k} - 1 -> 2^{L-k}": (_wrong_hierarchy, theory.mode_strength),
-                   "exponent 2st -> st": (theory.hierarchy_singular_values, _wrong_rate)},
+    perturbations={
+        "eigenvalue 2^{L-k} - 1 -> 2^{L-k}": (_wrong_hierarchy, theory.mode_strength),
+        "exponent 2st -> st": (theory.hierarchy_singular_values, _wrong_rate),
+    },
     figures=("fig_deep_linear_hierarchy",),
 )
 def compare_progressive_differentiation(closed_form, run, *, levels, **_) -> Outcome:
@@ -274,11 +338,16 @@ def compare_progressive_differentiation(closed_form, run, *, levels, **_) -> Out
     half = crossing_times(at_lr.t, at_lr.u, at_lr.s / 2)
     coarse_to_fine = bool(np.all(np.diff(half[np.argsort(-at_lr.s)]) >= -1e-9))
     return Outcome(
-        (outcomes.absolute("singular values: closed form vs numpy's SVD, / s_max",
-                           predicted / numeric.max(), numeric / numeric.max(), 1e-12),
-         *trajectories.comparisons),
-        (outcomes.condition("coarse to fine", coarse_to_fine,
-                            "half-learning times rise as s falls"),),
+        (
+            outcomes.absolute(
+                "singular values: closed form vs numpy's SVD, / s_max",
+                predicted / numeric.max(),
+                numeric / numeric.max(),
+                1e-12,
+            ),
+            *trajectories.comparisons,
+        ),
+        (outcomes.condition("coarse to fine", coarse_to_fine, "half-learning times rise as s falls"),),
         dict(trajectories.details),
     )
 
@@ -292,21 +361,24 @@ def _wrong_time_constant(t, w1, w2, sigma_yx, *, tau=1.0):
 
 
 @claim(
-    "DL6", "deep_linear.lambda_balanced_dynamics", simulate=simulate_lambda_balanced_dynamics,
+    "DL6",
+    "deep_linear.lambda_balanced_dynamics",
+    simulate=simulate_lambda_balanced_dynamics,
     source="Braun, Dominé, Fitzgerald & Saxe 2022, NeurIPS 35 (Exact learning dynamics of deep "
-           "linear networks with prior knowledge); journal version Dominé et al., J. Stat. "
-           "Mech. 2023, 114004; Dominé et al. 2024, arXiv:2409.14623 (lambda-balanced exact "
-           "solutions)",
+    "linear networks with prior knowledge); journal version Dominé et al., J. Stat. "
+    "Mech. 2023, 114004; Dominé et al. 2024, arXiv:2409.14623 (lambda-balanced exact "
+    "solutions)",
     statement="From any lambda-balanced start (W2^T W2 - W1 W1^T = lambda I) the end-to-end "
-              "map W2 W1 (t) of a two-layer linear network equals the closed-form solution of "
-              "its matrix Riccati equation.",
+    "map W2 W1 (t) of a two-layer linear network equals the closed-form solution of "
+    "its matrix Riccati equation.",
     closed_form=theory.lambda_balanced_product,
     measured="ratio of the RMS deviations ||W_sim - W_theory|| / ||Sigma_yx||_2 at 2 lr and "
-             "lr, over lambda in {-1, 0, 1}, seeds and time; max deviation at lr",
+    "lr, over lambda in {-1, 0, 1}, seeds and time; max deviation at lr",
     error_model="O(lr) Euler discretisation (the balance itself drifts by O(lr^2) per step): "
-                "ratio 2 +- 0.15, max deviation <= 1e-2",
-    defaults=dict(n_in=5, hidden=3, n_out=4, lambdas=[-1.0, 0.0, 1.0], scale=0.5,
-                  learning_rate=1e-3, t_max=8.0, seeds=2),
+    "ratio 2 +- 0.15, max deviation <= 1e-2",
+    defaults=dict(
+        n_in=5, hidden=3, n_out=4, lambdas=[-1.0, 0.0, 1.0], scale=0.5, learning_rate=1e-3, t_max=8.0, seeds=2
+    ),
     quick=dict(seeds=1, t_max=4.0),
     perturbations={"tau -> 1.05 tau": _wrong_time_constant},
     figures=("fig_deep_linear_lambda_balanced",),
@@ -329,22 +401,31 @@ def _wrong_symbolic_strength(t, s, u0, tau):
 
 
 @claim(
-    "DL7", "deep_linear.symbolic_proofs", simulate=simulate_symbolic_proofs,
+    "DL7",
+    "deep_linear.symbolic_proofs",
+    simulate=simulate_symbolic_proofs,
     source="Saxe, McClelland & Ganguli 2014, arXiv:1312.6120, eqs. 10-12",
     statement="SymPy proves that mode_strength solves tau du/dt = 2u(s - u) with u(0) = u0, "
-              "that s - (s - u0) e^{-t/tau} solves the depth-1 ODE, and that learning_time "
-              "inverts mode_strength; the NumPy implementations equal the proved expressions.",
-    closed_form=(theory.symbolic_mode_strength, theory.symbolic_linear_strength,
-                 theory.symbolic_learning_time),
+    "that s - (s - u0) e^{-t/tau} solves the depth-1 ODE, and that learning_time "
+    "inverts mode_strength; the NumPy implementations equal the proved expressions.",
+    closed_form=(
+        theory.symbolic_mode_strength,
+        theory.symbolic_linear_strength,
+        theory.symbolic_learning_time,
+    ),
     measured="number of identities SymPy fails to reduce to 0; max relative difference "
-             "between the NumPy functions and the lambdified proved expressions",
+    "between the NumPy functions and the lambdified proved expressions",
     error_model="exact symbolic identities; float64 round-off (<= 1e-12 relative) for the "
-                "NumPy implementations at 200 random points",
+    "NumPy implementations at 200 random points",
     defaults=dict(points=200, seed=0),
     quick=dict(points=50),
-    perturbations={"exponent 2st -> st": (_wrong_symbolic_strength,
-                                          theory.symbolic_linear_strength,
-                                          theory.symbolic_learning_time)},
+    perturbations={
+        "exponent 2st -> st": (
+            _wrong_symbolic_strength,
+            theory.symbolic_linear_strength,
+            theory.symbolic_learning_time,
+        )
+    },
 )
 def compare_symbolic_proofs(closed_form, run, **_) -> Outcome:
     """The proofs are the comparison (they are made on the closed form under test); the run
@@ -362,15 +443,27 @@ def compare_symbolic_proofs(closed_form, run, **_) -> Outcome:
         "learning_time inverts mode_strength": u.subs(t, time_to(s, u0, uf, tau)) - uf,
     }
     failed = [name for name, expr in identities.items() if sympy.simplify(expr) != 0]
-    proved = {"mode_strength": ((t, s, u0, tau), u),
-              "learning_time": ((s, u0, uf, tau), time_to(s, u0, uf, tau)),
-              "depth 1": ((t, s, u0, tau), u1)}
+    proved = {
+        "mode_strength": ((t, s, u0, tau), u),
+        "learning_time": ((s, u0, uf, tau), time_to(s, u0, uf, tau)),
+        "depth 1": ((t, s, u0, tau), u1),
+    }
     return Outcome(
-        tuple(outcomes.relative(f"{name}: NumPy vs the proved expression (worst point)",
-                                sympy.lambdify(args, expr, "numpy")(*run.arguments[name]),
-                                run.implemented[name], 1e-12)
-              for name, (args, expr) in proved.items()),
-        (outcomes.condition("symbolic identities", not failed,
-                            f"{len(identities) - len(failed)}/{len(identities)} reduce to 0"
-                            + (f"; failed: {', '.join(failed)}" if failed else "")),),
+        tuple(
+            outcomes.relative(
+                f"{name}: NumPy vs the proved expression (worst point)",
+                sympy.lambdify(args, expr, "numpy")(*run.arguments[name]),
+                run.implemented[name],
+                1e-12,
+            )
+            for name, (args, expr) in proved.items()
+        ),
+        (
+            outcomes.condition(
+                "symbolic identities",
+                not failed,
+                f"{len(identities) - len(failed)}/{len(identities)} reduce to 0"
+                + (f"; failed: {', '.join(failed)}" if failed else ""),
+            ),
+        ),
     )

@@ -25,8 +25,10 @@ def mode_strengths(products, u, v):
     u, v = finite_matrix("u", u), finite_matrix("v", v)
     products = finite_matrix("products", products, ndim=max(np.ndim(products), 2))
     if products.shape[-2:] != (u.shape[0], v.shape[0]) or u.shape[1] != v.shape[1]:
-        raise ValueError(f"products (..., N_out, N_in), u (N_out, modes), v (N_in, modes) must "
-                         f"agree, got {products.shape}, {u.shape}, {v.shape}")
+        raise ValueError(
+            f"products (..., N_out, N_in), u (N_out, modes), v (N_in, modes) must "
+            f"agree, got {products.shape}, {u.shape}, {v.shape}"
+        )
     return np.einsum("oa,...oi,ia->...a", u, products, v)
 
 
@@ -39,8 +41,9 @@ def crossing_times(t, values, levels):
     values = finite_matrix("values", values)
     levels = finite_matrix("levels", levels, ndim=1)
     if values.shape != (t.size, levels.size):
-        raise ValueError(f"values must have shape (len(t), len(levels)) = {(t.size, levels.size)}"
-                         f", got {values.shape}")
+        raise ValueError(
+            f"values must have shape (len(t), len(levels)) = {(t.size, levels.size)}, got {values.shape}"
+        )
     above = values >= levels[None, :]
     first = np.argmax(above, axis=0)
     reached = above.any(axis=0) & (first > 0)
@@ -62,12 +65,17 @@ def effective_initial_strengths(w1, w2, u, v, *, project=True):
     ``project`` the u0 of mode a is |c_a|^2 after Gram-Schmidt against stronger modes' c.
     Modes must be ordered by decreasing s.
     """
-    w1, w2, u, v = (finite_matrix(name, m) for name, m in
-                    (("w1", w1), ("w2", w2), ("u", u), ("v", v)))
-    if w1.shape[1] != v.shape[0] or w2.shape[0] != u.shape[0] or w1.shape[0] != w2.shape[1] \
-            or u.shape[1] != v.shape[1]:
-        raise ValueError(f"w1 (H, N_in), w2 (N_out, H), u (N_out, modes), v (N_in, modes) must "
-                         f"agree, got {w1.shape}, {w2.shape}, {u.shape}, {v.shape}")
+    w1, w2, u, v = (finite_matrix(name, m) for name, m in (("w1", w1), ("w2", w2), ("u", u), ("v", v)))
+    if (
+        w1.shape[1] != v.shape[0]
+        or w2.shape[0] != u.shape[0]
+        or w1.shape[0] != w2.shape[1]
+        or u.shape[1] != v.shape[1]
+    ):
+        raise ValueError(
+            f"w1 (H, N_in), w2 (N_out, H), u (N_out, modes), v (N_in, modes) must "
+            f"agree, got {w1.shape}, {w2.shape}, {u.shape}, {v.shape}"
+        )
     c = 0.5 * (w1 @ v + w2.T @ u)
     if not project:
         return np.sum(c**2, axis=0)
@@ -81,8 +89,7 @@ def steps_to_loss(losses, steps, criterion):
     steps = finite_matrix("steps", steps, ndim=1)
     criterion = scalar("criterion", non_negative("criterion", criterion))
     if losses.shape[1] != steps.size:
-        raise ValueError(f"losses (members, R) and steps (R,) must agree, got {losses.shape}, "
-                         f"{steps.shape}")
+        raise ValueError(f"losses (members, R) and steps (R,) must agree, got {losses.shape}, {steps.shape}")
     hit = losses <= criterion
     return np.where(hit.any(axis=1), steps[np.argmax(hit, axis=1)], np.inf)
 
@@ -108,8 +115,10 @@ def theory_steps_to_loss(s, u0, depth, learning_rate, criterion, *, deep_mode_st
     if not np.isfinite(initial):
         raise ValueError(f"s and u0 must keep the loss below 1.8e308, got s={s!r}, u0={u0!r}")
     if criterion < 1e-12 * initial:
-        raise ValueError(f"criterion must be in [1e-12 x initial loss, inf) = [{1e-12 * initial:.3g},"
-                         f" inf), got {criterion!r}")
+        raise ValueError(
+            f"criterion must be in [1e-12 x initial loss, inf) = [{1e-12 * initial:.3g},"
+            f" inf), got {criterion!r}"
+        )
 
     low, high = 0.0, 1.0
     for _ in range(1100):  # 2^1024 overflows: the time is then beyond float64

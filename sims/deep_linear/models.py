@@ -68,8 +68,10 @@ def target_with_modes(singular_values, n_in, n_out, *, seed=0):
     n_in = integer_at_least("n_in", n_in, 1, MAX_WIDTH)
     n_out = integer_at_least("n_out", n_out, 1, MAX_WIDTH)
     if s.ndim != 1 or not 1 <= s.size <= min(n_in, n_out):
-        raise ValueError(f"singular_values must be a 1-d array of 1..min(n_in, n_out) = "
-                         f"{min(n_in, n_out)} values, got shape {s.shape}")
+        raise ValueError(
+            f"singular_values must be a 1-d array of 1..min(n_in, n_out) = "
+            f"{min(n_in, n_out)} values, got shape {s.shape}"
+        )
     rng = np.random.default_rng(valid_seed("seed", seed))
     u = np.linalg.qr(rng.standard_normal((n_out, n_out)))[0][:, : s.size]
     v = np.linalg.qr(rng.standard_normal((n_in, n_in)))[0][:, : s.size]
@@ -119,13 +121,17 @@ def lambda_balanced_init(n_in, hidden, n_out, lam, scale, *, seed=0):
     (needs n_out >= hidden); lam < 0: W2 Gaussian, W1 = (W2^T W2 - lam I)^{1/2} R^T
     (needs n_in >= hidden).
     """
-    n_in, hidden, n_out = (integer_at_least(name, n, 1, MAX_WIDTH) for name, n in
-                           (("n_in", n_in), ("hidden", hidden), ("n_out", n_out)))
+    n_in, hidden, n_out = (
+        integer_at_least(name, n, 1, MAX_WIDTH)
+        for name, n in (("n_in", n_in), ("hidden", hidden), ("n_out", n_out))
+    )
     lam = scalar("lam", finite_matrix("lam", lam, ndim=0))
     scale = scalar("scale", non_negative("scale", scale))
     if (lam > 0 and n_out < hidden) or (lam < 0 and n_in < hidden):
-        raise ValueError(f"lam > 0 needs n_out >= hidden, lam < 0 needs n_in >= hidden; got "
-                         f"lam={lam}, n_in={n_in}, hidden={hidden}, n_out={n_out}")
+        raise ValueError(
+            f"lam > 0 needs n_out >= hidden, lam < 0 needs n_in >= hidden; got "
+            f"lam={lam}, n_in={n_in}, hidden={hidden}, n_out={n_out}"
+        )
     rng = np.random.default_rng(valid_seed("seed", seed))
 
     def sqrt_psd(m):
@@ -156,8 +162,7 @@ def stack(inits):
 # ----------------------------------------------------------------------------- training
 
 
-def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0,
-                 on_divergence="raise"):
+def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0, on_divergence="raise"):
     """Train from ``weights`` (member axis first) on the whitened task; the products W(t).
 
     Returns (t, products, result) with products of shape (members, len(t), N_out, N_in).
@@ -171,8 +176,13 @@ def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0,
     members = engine.ensemble(range(n_members), learning_rate=learning_rate)
     bound = float(theory.stable_learning_rate(np.linalg.norm(sigma_yx, 2), depth))
     result = engine.train(
-        squared_loss, weights, (x, y), members=members, epochs=epochs,
-        record_every=max(epochs // points, 1), observe=observe_product,
+        squared_loss,
+        weights,
+        (x, y),
+        members=members,
+        epochs=epochs,
+        record_every=max(epochs // points, 1),
+        observe=observe_product,
         on_divergence="flag" if learning_rate > bound else on_divergence,
     )
     if learning_rate > bound and on_divergence == "raise":
@@ -259,8 +269,9 @@ def simulate_decoupled(*, target, u0, depth, learning_rate, t_max, hidden, point
     n_out, n_in = np.shape(target)
     widths = (n_in,) + (hidden,) * (depth - 1) + (n_out,)
     init = decoupled_init(u, v, np.full(s.size, u0), widths, rng=np.random.default_rng(seed + 1))
-    t, products, _ = run_products(stack([init]), target, learning_rate=learning_rate,
-                                  t_max=t_max, points=points)
+    t, products, _ = run_products(
+        stack([init]), target, learning_rate=learning_rate, t_max=t_max, points=points
+    )
     return DecoupledRun(t, s, mode_strengths(products[0], u, v), u0, depth, learning_rate)
 
 
@@ -269,19 +280,29 @@ def _decoupled_pair(*, target, s_min, u0, depth, learning_rate, hidden, points=6
     value ``s_min``) to reach 99.9 % of its value (by the decoupled theory, x 1.1)."""
     t_max = 1.1 * float(theory.deep_learning_time(s_min, u0, 0.999 * s_min, depth))
     rates = (learning_rate, 2 * learning_rate)
-    return RatePair(rates, tuple(
-        simulate_decoupled(target=target, u0=u0, depth=depth, learning_rate=lr, t_max=t_max,
-                           hidden=hidden, points=points)
-        for lr in rates))
+    return RatePair(
+        rates,
+        tuple(
+            simulate_decoupled(
+                target=target, u0=u0, depth=depth, learning_rate=lr, t_max=t_max, hidden=hidden, points=points
+            )
+            for lr in rates
+        ),
+    )
 
 
 @cached
 def simulate_mode_trajectory(*, singular_values, u0, learning_rate, n_in, n_out, hidden):
     """Claim DL1: a two-layer network on a random Sigma_yx with these singular values, from
     the decoupled start at ``u0``, at lr and 2 lr."""
-    return _decoupled_pair(target=random_target(singular_values, n_in, n_out),
-                           s_min=min(singular_values), u0=u0, depth=2,
-                           learning_rate=learning_rate, hidden=hidden)
+    return _decoupled_pair(
+        target=random_target(singular_values, n_in, n_out),
+        s_min=min(singular_values),
+        u0=u0,
+        depth=2,
+        learning_rate=learning_rate,
+        hidden=hidden,
+    )
 
 
 @cached
@@ -289,14 +310,21 @@ def simulate_deep_mode_trajectory(*, singular_values, u0, depths, learning_rate,
     """Claim DL3: the same square Sigma_yx learned at every depth, each at lr and 2 lr: a
     tuple of :class:`RatePair` in the order of ``depths``."""
     target = random_target(singular_values, width, width)
-    return tuple(_decoupled_pair(target=target, s_min=min(singular_values), u0=u0, depth=depth,
-                                 learning_rate=learning_rate, hidden=width)
-                 for depth in depths)
+    return tuple(
+        _decoupled_pair(
+            target=target,
+            s_min=min(singular_values),
+            u0=u0,
+            depth=depth,
+            learning_rate=learning_rate,
+            hidden=width,
+        )
+        for depth in depths
+    )
 
 
 @cached
-def simulate_random_init(*, singular_values, n_in, n_out, hidden, init_std, learning_rate,
-                         seeds):
+def simulate_random_init(*, singular_values, n_in, n_out, hidden, init_std, learning_rate, seeds):
     """Claim DL2: half-learning times of each mode from small Gaussian init, with their
     effective initial strengths u0_eff (orthogonalised and not)."""
     target, u, v = target_with_modes(singular_values, n_in, n_out)
@@ -305,16 +333,14 @@ def simulate_random_init(*, singular_values, n_in, n_out, hidden, init_std, lear
     u0 = np.array([effective_initial_strengths(w1, w2, u, v) for w1, w2 in inits])
     naive = np.array([effective_initial_strengths(w1, w2, u, v, project=False) for w1, w2 in inits])
     t_max = 1.3 * float(theory.learning_time(s.min(), u0.min(), s.min() / 2))
-    t, products, _ = run_products(stack(inits), target, learning_rate=learning_rate,
-                                  t_max=t_max, points=4000)
+    t, products, _ = run_products(stack(inits), target, learning_rate=learning_rate, t_max=t_max, points=4000)
     modes = mode_strengths(products, u, v)
     half = np.array([crossing_times(t, m, s / 2) for m in modes])
     return RandomInitRun(s, u0, naive, half, t, modes)
 
 
 @cached
-def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fraction,
-                         budget, seeds):
+def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fraction, budget, seeds):
     """Claim DL4: steps to reach a fixed loss vs depth for decoupled, orthogonal and Gaussian
     inits, a tidy frame with a row per (depth, member).
 
@@ -331,19 +357,34 @@ def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fr
         lr = lr_fraction * float(theory.stable_learning_rate(s.max(), depth))
         expected = theory_steps_to_loss(s, 1.0, depth, lr, criterion)
         widths = (width,) * (depth + 1)
-        inits = [decoupled_init(u, v, np.ones(s.size), widths, rng=np.random.default_rng(k))
-                 for k in range(2)]
+        inits = [
+            decoupled_init(u, v, np.ones(s.size), widths, rng=np.random.default_rng(k)) for k in range(2)
+        ]
         inits += [random_init(widths, "orthogonal", 1.0, seed=k) for k in range(seeds)]
         inits += [random_init(widths, "gaussian", width**-0.5, seed=k) for k in range(seeds)]
         kinds = ["decoupled"] * 2 + ["orthogonal"] * seeds + ["gaussian"] * seeds
         members = engine.ensemble(range(len(inits)), learning_rate=lr)
-        result = engine.train(squared_loss, stack(inits), (x, y), members=members,
-                              epochs=int(budget * expected), record_every=1,
-                              on_divergence="flag")
+        result = engine.train(
+            squared_loss,
+            stack(inits),
+            (x, y),
+            members=members,
+            epochs=int(budget * expected),
+            record_every=1,
+            on_divergence="flag",
+        )
         steps = steps_to_loss(result.records["loss"], result.steps, criterion)
         for kind, n, diverged in zip(kinds, steps, result.diverged, strict=True):
-            rows.append(dict(depth=depth, init=kind, steps=n, diverged=bool(diverged),
-                             theory_steps=expected, learning_rate=lr))
+            rows.append(
+                dict(
+                    depth=depth,
+                    init=kind,
+                    steps=n,
+                    diverged=bool(diverged),
+                    theory_steps=expected,
+                    learning_rate=lr,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -356,33 +397,51 @@ def simulate_progressive_differentiation(*, levels, u0, learning_rate):
     under test (they agree to 1e-16)."""
     target = hierarchy_target(levels)
     singular_values = np.linalg.svd(target, compute_uv=False)
-    trajectories = _decoupled_pair(target=target.tolist(), s_min=float(singular_values.min()),
-                                   u0=u0, depth=2, learning_rate=learning_rate, hidden=2**levels,
-                                   points=200)
+    trajectories = _decoupled_pair(
+        target=target.tolist(),
+        s_min=float(singular_values.min()),
+        u0=u0,
+        depth=2,
+        learning_rate=learning_rate,
+        hidden=2**levels,
+        points=200,
+    )
     return HierarchyRun(target, singular_values, trajectories)
 
 
 @cached
-def simulate_lambda_balanced(*, n_in, hidden, n_out, lambdas, scale, learning_rate, t_max,
-                             seeds, points=40):
+def simulate_lambda_balanced(*, n_in, hidden, n_out, lambdas, scale, learning_rate, t_max, seeds, points=40):
     """GD products W2 W1 (t) from random lambda-balanced starts, one member per (lam, seed)."""
     target = np.random.default_rng(1234).standard_normal((n_out, n_in))
-    inits = [lambda_balanced_init(n_in, hidden, n_out, lam, scale, seed=k)
-             for lam in lambdas for k in range(seeds)]
-    t, products, _ = run_products(stack(inits), target, learning_rate=learning_rate,
-                                  t_max=t_max, points=points)
+    inits = [
+        lambda_balanced_init(n_in, hidden, n_out, lam, scale, seed=k) for lam in lambdas for k in range(seeds)
+    ]
+    t, products, _ = run_products(
+        stack(inits), target, learning_rate=learning_rate, t_max=t_max, points=points
+    )
     return LambdaBalancedRun(t, products, target, inits)
 
 
 @cached
-def simulate_lambda_balanced_dynamics(*, n_in, hidden, n_out, lambdas, scale, learning_rate,
-                                      t_max, seeds):
+def simulate_lambda_balanced_dynamics(*, n_in, hidden, n_out, lambdas, scale, learning_rate, t_max, seeds):
     """Claim DL6: :func:`simulate_lambda_balanced` at lr and 2 lr."""
     rates = (learning_rate, 2 * learning_rate)
-    return RatePair(rates, tuple(
-        simulate_lambda_balanced(n_in=n_in, hidden=hidden, n_out=n_out, lambdas=lambdas,
-                                 scale=scale, learning_rate=lr, t_max=t_max, seeds=seeds)
-        for lr in rates))
+    return RatePair(
+        rates,
+        tuple(
+            simulate_lambda_balanced(
+                n_in=n_in,
+                hidden=hidden,
+                n_out=n_out,
+                lambdas=lambdas,
+                scale=scale,
+                learning_rate=lr,
+                t_max=t_max,
+                seeds=seeds,
+            )
+            for lr in rates
+        ),
+    )
 
 
 class SymbolicRun(NamedTuple):
@@ -404,8 +463,11 @@ def simulate_symbolic_proofs(*, points, seed):
     u0 = s * rng.uniform(0.001, 2, points)
     t = rng.uniform(0, 5, points)
     u_final = u0 + (s - u0) * rng.uniform(0.05, 0.95, points)
-    arguments = {"mode_strength": (t, s, u0, tau), "learning_time": (s, u0, u_final, tau),
-                 "depth 1": (t, s, u0, tau)}
+    arguments = {
+        "mode_strength": (t, s, u0, tau),
+        "learning_time": (s, u0, u_final, tau),
+        "depth 1": (t, s, u0, tau),
+    }
     implemented = {
         "mode_strength": theory.mode_strength(t, s, u0, tau=tau),
         "learning_time": theory.learning_time(s, u0, u_final, tau=tau),

@@ -26,8 +26,7 @@ class GaussianIBForm(NamedTuple):
     curve: Callable  # (I(T;X), cov...) -> I(T;Y) bits
 
 
-GAUSSIAN_IB = GaussianIBForm(theory.gaussian_ib_critical_betas, theory.gaussian_ib,
-                             theory.gaussian_ib_curve)
+GAUSSIAN_IB = GaussianIBForm(theory.gaussian_ib_critical_betas, theory.gaussian_ib, theory.gaussian_ib_curve)
 
 
 def _wrong_critical_betas(cov_x, cov_xy, cov_y):
@@ -48,7 +47,9 @@ IB1_TOLERANCE = 1e-8
 
 
 @claim(
-    "IB1", "information.gaussian_ib", simulate=models.simulate_gaussian_ib,
+    "IB1",
+    "information.gaussian_ib",
+    simulate=models.simulate_gaussian_ib,
     source="Chechik, Globerson, Tishby & Weiss 2005, JMLR 6:165, eq. 15-17",
     statement="The optimal Gaussian IB encoder switches on eigen-directions at beta_i^c = "
     "1/(1-lambda_i) and reaches the analytic (I(T;X), I(T;Y)), a concave curve of slope 1/beta.",
@@ -63,8 +64,7 @@ IB1_TOLERANCE = 1e-8
     quick=dict(d_x=2, d_y=1, seed=3),
     thorough=dict(d_x=4, d_y=3, seed=1),
     perturbations={
-        "beta_c = 1/(1-lambda) -> 1/lambda":
-            GAUSSIAN_IB._replace(critical_betas=_wrong_critical_betas),
+        "beta_c = 1/(1-lambda) -> 1/lambda": GAUSSIAN_IB._replace(critical_betas=_wrong_critical_betas),
         "I without the factor 1/2": GAUSSIAN_IB._replace(information=_ib_without_half),
         "curve exponent 2I/n -> I/n": GAUSSIAN_IB._replace(curve=_curve_wrong_exponent),
     },
@@ -73,8 +73,7 @@ IB1_TOLERANCE = 1e-8
 def compare_gaussian_ib(closed_form, run, **_) -> Outcome:
     cov, betas = run.covariance, run.betas
     critical = closed_form.critical_betas(*cov)
-    predicted = np.array([[float(v) for v in closed_form.information(beta, *cov)]
-                          for beta in betas])
+    predicted = np.array([[float(v) for v in closed_form.information(beta, *cov)] for beta in betas])
     # Inactive directions come out at SNR ~1e-16; just past beta_c an active one is small
     # but finite (2.8e-3 at 1.003 beta_c): the threshold 1e-8 separates the two.
     active = np.sum(run.signal_to_noise > 1e-8, axis=1)
@@ -87,28 +86,34 @@ def compare_gaussian_ib(closed_form, run, **_) -> Outcome:
     if on.any():
         i_tx, i_ty = run.brute_force[on, 0], run.brute_force[on, 1]
         curve = np.array([float(closed_form.curve(v, *cov)) for v in i_tx])
-        slopes = np.array([(float(closed_form.curve(v + step, *cov))
-                            - float(closed_form.curve(v - step, *cov))) / (2 * step)
-                           for v in i_tx])
-        on_curve = [outcomes.absolute("on the curve: curve(I_X) vs I_Y (bits)", curve, i_ty,
-                                      IB1_TOLERANCE),
-                    outcomes.absolute("slope dI_Y/dI_X vs 1/beta", 1 / betas[on], slopes, 1e-5)]
+        slopes = np.array(
+            [
+                (float(closed_form.curve(v + step, *cov)) - float(closed_form.curve(v - step, *cov)))
+                / (2 * step)
+                for v in i_tx
+            ]
+        )
+        on_curve = [
+            outcomes.absolute("on the curve: curve(I_X) vs I_Y (bits)", curve, i_ty, IB1_TOLERANCE),
+            outcomes.absolute("slope dI_Y/dI_X vs 1/beta", 1 / betas[on], slopes, 1e-5),
+        ]
     optimised = [
-        outcomes.absolute(f"{name}, {method} (bits)", predicted[:, k], values[:, k],
-                          IB1_TOLERANCE)
-        for method, values in (("L-BFGS + Newton", run.brute_force),
-                               ("iterative", run.iterative))
+        outcomes.absolute(f"{name}, {method} (bits)", predicted[:, k], values[:, k], IB1_TOLERANCE)
+        for method, values in (("L-BFGS + Newton", run.brute_force), ("iterative", run.iterative))
         for k, name in enumerate(("I(T;X)", "I(T;Y)"))
     ]
     return Outcome(
         (*optimised, *on_curve),
         (
-            outcomes.condition("active directions", np.array_equal(active, expected),
-                               f"{int(np.sum(active == expected))}/{len(betas)} betas with "
-                               f"#{{beta_c < beta}} directions"),
+            outcomes.condition(
+                "active directions",
+                np.array_equal(active, expected),
+                f"{int(np.sum(active == expected))}/{len(betas)} betas with #{{beta_c < beta}} directions",
+            ),
             # No beta with an active direction means the curve was never tested: that fails.
-            outcomes.condition("curve tested", on.any(),
-                               f"{int(on.sum())} of {len(betas)} betas with I(T;X) > 1e-3 bits"),
+            outcomes.condition(
+                "curve tested", on.any(), f"{int(on.sum())} of {len(betas)} betas with I(T;X) > 1e-3 bits"
+            ),
         ),
         details=dict(betas=betas.tolist(), critical=np.asarray(critical).tolist()),
     )
@@ -124,8 +129,7 @@ class BinaryIBForm(NamedTuple):
     curve: Callable  # (I(T;X), p) -> I(T;Y) bits
 
 
-BINARY_IB = BinaryIBForm(theory.binary_ib_critical_beta, theory.binary_ib_point,
-                         theory.binary_ib_curve)
+BINARY_IB = BinaryIBForm(theory.binary_ib_critical_beta, theory.binary_ib_point, theory.binary_ib_curve)
 
 
 def _critical_beta_wrong_power(p):
@@ -140,7 +144,9 @@ IB2_TOLERANCE = 1e-4
 
 
 @claim(
-    "IB2", "information.binary_ib", simulate=models.simulate_binary_ib,
+    "IB2",
+    "information.binary_ib",
+    simulate=models.simulate_binary_ib,
     source="Tishby, Pereira & Bialek 1999, arXiv:physics/0004057, eq. 28; Witsenhausen & Wyner "
     "1975 (Mrs Gerber's lemma)",
     statement="On a doubly symmetric binary source the iterative IB algorithm is trivial below "
@@ -155,8 +161,7 @@ IB2_TOLERANCE = 1e-4
     thorough=dict(p=0.25, beta_factors=(0.5, 0.95, 1.05, 1.3, 2.0, 5.0, 50.0, 1000.0)),
     perturbations={
         "beta_0 = 1/(1-2p)": BINARY_IB._replace(critical_beta=_critical_beta_wrong_power),
-        "curve without the binary convolution":
-            BINARY_IB._replace(curve=_curve_without_convolution),
+        "curve without the binary convolution": BINARY_IB._replace(curve=_curve_without_convolution),
     },
     figures=(),
 )
@@ -169,29 +174,40 @@ def compare_binary_ib(closed_form, run, *, p, **_) -> Outcome:
     points = np.array([closed_form.point(beta, p) for beta in run.betas[on]]).reshape(-1, 2)
     curve = np.array([float(closed_form.curve(v, p)) for v in run.i_tx[on]])
     comparisons = (
-        outcomes.absolute("I(T;X) above beta_0 (bits)", points[:, 0], run.i_tx[on],
-                          IB2_TOLERANCE),
-        outcomes.absolute("I(T;Y) above beta_0 (bits)", points[:, 1], run.i_ty[on],
-                          IB2_TOLERANCE),
-        outcomes.absolute("on the curve: curve(I_X) vs I_Y (bits)", curve, run.i_ty[on],
-                          IB2_TOLERANCE),
-    ) if on.any() else ()
+        (
+            outcomes.absolute("I(T;X) above beta_0 (bits)", points[:, 0], run.i_tx[on], IB2_TOLERANCE),
+            outcomes.absolute("I(T;Y) above beta_0 (bits)", points[:, 1], run.i_ty[on], IB2_TOLERANCE),
+            outcomes.absolute("on the curve: curve(I_X) vs I_Y (bits)", curve, run.i_ty[on], IB2_TOLERANCE),
+        )
+        if on.any()
+        else ()
+    )
     return Outcome(
         comparisons,
         (
-            outcomes.condition("trivial exactly below beta_0", trivial_ok.all(),
-                               f"{int(trivial_ok.sum())}/{len(trivial_ok)} betas on the right "
-                               f"side of beta_0 = {beta_0:.4g}"),
-            outcomes.condition("some beta above beta_0", on.any(),
-                               f"{int(on.sum())} of {len(on)} betas above beta_0"),
+            outcomes.condition(
+                "trivial exactly below beta_0",
+                trivial_ok.all(),
+                f"{int(trivial_ok.sum())}/{len(trivial_ok)} betas on the right side of beta_0 = {beta_0:.4g}",
+            ),
+            outcomes.condition(
+                "some beta above beta_0", on.any(), f"{int(on.sum())} of {len(on)} betas above beta_0"
+            ),
             # Round-off of a few 1e-16 per iteration is the only allowed increase.
-            outcomes.condition("Lagrangian never increases", run.lagrangian_increase.max() <= 1e-12,
-                               f"largest increase {run.lagrangian_increase.max():.2g} bits"),
-            outcomes.condition("self-consistent", run.residual.max() <= 1e-9,
-                               f"max residual {run.residual.max():.2g}"),
-            outcomes.condition("converged", run.converged.all(),
-                               f"{int(run.converged.sum())}/{len(run.converged)} betas within "
-                               f"{models.IB2_MAX_ITER} iterations"),
+            outcomes.condition(
+                "Lagrangian never increases",
+                run.lagrangian_increase.max() <= 1e-12,
+                f"largest increase {run.lagrangian_increase.max():.2g} bits",
+            ),
+            outcomes.condition(
+                "self-consistent", run.residual.max() <= 1e-9, f"max residual {run.residual.max():.2g}"
+            ),
+            outcomes.condition(
+                "converged",
+                run.converged.all(),
+                f"{int(run.converged.sum())}/{len(run.converged)} betas within "
+                f"{models.IB2_MAX_ITER} iterations",
+            ),
         ),
     )
 
@@ -206,8 +222,9 @@ class EstimatorForms(NamedTuple):
     noisy_neuron: Callable  # (w, x_values, noise_std) -> bits
 
 
-ESTIMATORS = EstimatorForms(theory.pairwise_entropy_bounds, theory.binned_entropy_single_unit,
-                            theory.noisy_neuron_information)
+ESTIMATORS = EstimatorForms(
+    theory.pairwise_entropy_bounds, theory.binned_entropy_single_unit, theory.noisy_neuron_information
+)
 
 
 def _bhattacharyya_as_kl(means, variance, *, weights=None, base=2):
@@ -225,8 +242,7 @@ def _noise_variance_for_std(w, x_values, noise_std, **kwargs):
 
 # O(1/sqrt(n)) Monte Carlo: 4 standard errors.
 IB3_Z = 4.0
-SINGLE_UNIT_NAMES = {"tanh": "tanh(w x), 30 bins on [-1, 1]",
-                     "relu": "ReLU(w x), bins of width 0.07"}
+SINGLE_UNIT_NAMES = {"tanh": "tanh(w x), 30 bins on [-1, 1]", "relu": "ReLU(w x), bins of width 0.07"}
 
 
 def _worst_z(name, predicted, estimates, *, allowance=0.0):
@@ -235,13 +251,16 @@ def _worst_z(name, predicted, estimates, *, allowance=0.0):
     predicted = np.asarray(predicted, float)
     z = np.maximum(np.abs(predicted - estimates[:, 0]) - allowance, 0.0) / estimates[:, 1]
     i = int(np.argmax(z))
-    note = f"s.e. {estimates[i, 1]:.3g}" + (f"; plug-in bias allowance {allowance:.2g} bits"
-                                            if allowance else "")
+    note = f"s.e. {estimates[i, 1]:.3g}" + (
+        f"; plug-in bias allowance {allowance:.2g} bits" if allowance else ""
+    )
     return outcomes.Comparison(name, "z-score", predicted[i], estimates[i, 0], z[i], IB3_Z, note)
 
 
 @claim(
-    "IB3", "information.estimators", simulate=models.simulate_estimators,
+    "IB3",
+    "information.estimators",
+    simulate=models.simulate_estimators,
     source="Kolchinsky & Tracey 2017, arXiv:1706.02419; Saxe et al. 2018 (ICLR), Fig. 1; "
     "Goldfeld et al. 2019, arXiv:1810.05728",
     statement="Pairwise-distance bounds bracket Gaussian-mixture entropies; the binned entropy "
@@ -256,8 +275,9 @@ def _worst_z(name, predicted, estimates, *, allowance=0.0):
     quick=dict(n_samples=40_000),
     thorough=dict(seed=1, n_samples=2_000_000),
     perturbations={
-        "Bhattacharyya 1/8 -> KL 1/2 in the lower bound":
-            ESTIMATORS._replace(pairwise_bounds=_bhattacharyya_as_kl),
+        "Bhattacharyya 1/8 -> KL 1/2 in the lower bound": ESTIMATORS._replace(
+            pairwise_bounds=_bhattacharyya_as_kl
+        ),
         "input variance 1 -> 2": ESTIMATORS._replace(binned_entropy=_binned_wrong_input_scale),
         "noise std -> variance": ESTIMATORS._replace(noisy_neuron=_noise_variance_for_std),
     },
@@ -266,20 +286,31 @@ def _worst_z(name, predicted, estimates, *, allowance=0.0):
 def compare_estimators(closed_form, run, *, n_samples, **_) -> Outcome:
     # The mixture entropy must lie in [lower, upper]: the nearest point of the bracket is the
     # prediction, so the z-score is the bracket violation in standard errors.
-    brackets = [closed_form.pairwise_bounds(means, variance) for means, (_d, _n, variance)
-                in zip(run.mixture_means, models.MIXTURES, strict=True)]
-    nearest = [float(np.clip(value, lower, upper)) for (lower, upper), value
-               in zip(brackets, run.mixture_entropy[:, 0], strict=True)]
+    brackets = [
+        closed_form.pairwise_bounds(means, variance)
+        for means, (_d, _n, variance) in zip(run.mixture_means, models.MIXTURES, strict=True)
+    ]
+    nearest = [
+        float(np.clip(value, lower, upper))
+        for (lower, upper), value in zip(brackets, run.mixture_entropy[:, 0], strict=True)
+    ]
     bias = 100 / (2 * n_samples * np.log(2))  # at most ~100 occupied bins here
     binned = [
-        _worst_z(f"binned entropy of {SINGLE_UNIT_NAMES[activation]}",
-                 [float(closed_form.binned_entropy(w, activation=activation, **binning))
-                  for w in models.SINGLE_UNIT_WEIGHTS],
-                 run.binned_entropy[activation], allowance=bias)
+        _worst_z(
+            f"binned entropy of {SINGLE_UNIT_NAMES[activation]}",
+            [
+                float(closed_form.binned_entropy(w, activation=activation, **binning))
+                for w in models.SINGLE_UNIT_WEIGHTS
+            ],
+            run.binned_entropy[activation],
+            allowance=bias,
+        )
         for activation, binning in models.SINGLE_UNIT_BINNINGS.items()
     ]
-    noisy = {w: float(closed_form.noisy_neuron(w, models.NOISY_INPUTS, models.NOISY_STD))
-             for w in models.NOISY_WEIGHTS}
+    noisy = {
+        w: float(closed_form.noisy_neuron(w, models.NOISY_INPUTS, models.NOISY_STD))
+        for w in models.NOISY_WEIGHTS
+    }
     # Properties of the closed form itself (Saxe et al. 2018, Fig. 1), on fine grids of w.
     grid = np.linspace(0.05, 5.0, 4951)
     curve = closed_form.binned_entropy(grid)
@@ -295,17 +326,25 @@ def compare_estimators(closed_form, run, *, n_samples, **_) -> Outcome:
         ),
         (
             outcomes.condition(
-                "tanh peak (Saxe et al. Fig. 1)", 0.8 <= peak_w <= 0.95 and 4.8 <= peak <= 4.91,
-                f"peak {peak:.4f} bits at w = {peak_w:.3f}"),
+                "tanh peak (Saxe et al. Fig. 1)",
+                0.8 <= peak_w <= 0.95 and 4.8 <= peak <= 4.91,
+                f"peak {peak:.4f} bits at w = {peak_w:.3f}",
+            ),
             outcomes.condition(
-                "tanh falls to 1 bit", bool(np.all(np.diff(falling) < 0)) and saturated < 1.001,
-                f"H falls monotonically past the peak to {saturated:.4f} bits at w = 1e5"),
+                "tanh falls to 1 bit",
+                bool(np.all(np.diff(falling) < 0)) and saturated < 1.001,
+                f"H falls monotonically past the peak to {saturated:.4f} bits at w = 1e5",
+            ),
             outcomes.condition(
-                "ReLU only rises", bool(np.all(np.diff(relu_curve) > 0)),
-                f"H from {relu_curve[0]:.2f} to {relu_curve[-1]:.2f} bits, monotone"),
+                "ReLU only rises",
+                bool(np.all(np.diff(relu_curve) > 0)),
+                f"H from {relu_curve[0]:.2f} to {relu_curve[-1]:.2f} bits, monotone",
+            ),
             outcomes.condition(
-                "compression = clustering", noisy[20.0] < noisy[1.0],
-                f"I(X;T) {noisy[1.0]:.3f} (w=1) -> {noisy[20.0]:.3f} bits (w=20)"),
+                "compression = clustering",
+                noisy[20.0] < noisy[1.0],
+                f"I(X;T) {noisy[1.0]:.3f} (w=1) -> {noisy[20.0]:.3f} bits (w=20)",
+            ),
         ),
     )
 
@@ -324,7 +363,9 @@ COMPRESSES, DOES_NOT = 0.6, 0.1
 
 
 @claim(
-    "IB4", "information.information_plane", simulate=plane.simulate_compression,
+    "IB4",
+    "information.information_plane",
+    simulate=plane.simulate_compression,
     source="Shwartz-Ziv & Tishby 2017, arXiv:1703.00810; Saxe et al. 2018 (ICLR), Fig. 1-2",
     statement="With 30 bins on [-1,1] the last hidden tanh layer's binned I(X;T) compresses "
     "(final/max < 0.6, minibatch and full batch); ReLU with width-0.07 bins does not "
@@ -338,9 +379,16 @@ COMPRESSES, DOES_NOT = 0.6, 0.1
     error_model="binned MI of a deterministic network on all 4096 inputs is exact for the binned "
     "variable (no sampling error); the estimators must agree to 1e-9 bits (round-off); the "
     "compression thresholds 0.6 / 0.9 are those of the issue",
-    defaults=dict(seeds=(0, 1, 2), epochs=8000, log_points=150, learning_rate=4e-4,
-                  batch_size=256, data=default_data_source(), train_fraction=1.0,
-                  binning="30 bins"),
+    defaults=dict(
+        seeds=(0, 1, 2),
+        epochs=8000,
+        log_points=150,
+        learning_rate=4e-4,
+        batch_size=256,
+        data=default_data_source(),
+        train_fraction=1.0,
+        binning="30 bins",
+    ),
     quick=dict(seeds=(0,), epochs=1000, log_points=40, learning_rate=4e-3),
     perturbations={"MI in nats": _mi_in_nats},
     figures=("fig_information_plane", "fig_information_estimators"),
@@ -352,28 +400,53 @@ def compare_information_plane(closed_form, run, *, batch_size, **_) -> Outcome:
     tanh = measures.compression(last[~relu, :, scheme]).max()
     relu_width = measures.compression(last[relu, :, plane.WIDTH_SCHEME]).min()
     relu_clipped = measures.compression(last[relu, :, scheme]).max()
-    full = measures.compression(
-        run.full_batch["information"][:, :, plane.LAST_HIDDEN, scheme, 0]).max()
+    full = measures.compression(run.full_batch["information"][:, :, plane.LAST_HIDDEN, scheme, 0]).max()
     hashed = runs["information"][:, -1, plane.OUTPUT, scheme, 1]
     exact = [closed_form(joint) for joint in run.output_joints]
     where = f"{runs['data']} data, trained on {runs['n_train']} of 4096 rows, batch {batch_size}"
     bins, width = plane.SCHEMES[scheme][0], plane.SCHEMES[plane.WIDTH_SCHEME][0]
     return Outcome(
         (
-            outcomes.allowance("tanh final/max I(X;T), worst seed", 0.0, tanh, COMPRESSES,
-                               note=f"passes when < {COMPRESSES}; {where}; {bins}"),
-            outcomes.allowance("ReLU final/max I(X;T), worst seed", 1.0, relu_width, DOES_NOT,
-                               note=f"passes when > {1 - DOES_NOT}; {where}; {width}"),
-            outcomes.allowance("ReLU final/max on [-1, 1] (the artefact)", 0.0, relu_clipped,
-                               COMPRESSES, note=f"passes when < {COMPRESSES}; {where}; {bins}"),
-            outcomes.allowance("full-batch tanh final/max I(X;T)", 0.0, full, COMPRESSES,
-                               note=f"passes when < {COMPRESSES}; {runs['data']} data, full "
-                               f"batch of {run.full_batch['n_train']} rows; {bins}"),
-            outcomes.absolute("output I(T;Y): hashed vs closed-form MI (bits)", exact, hashed,
-                              1e-9, note=bins),
+            outcomes.allowance(
+                "tanh final/max I(X;T), worst seed",
+                0.0,
+                tanh,
+                COMPRESSES,
+                note=f"passes when < {COMPRESSES}; {where}; {bins}",
+            ),
+            outcomes.allowance(
+                "ReLU final/max I(X;T), worst seed",
+                1.0,
+                relu_width,
+                DOES_NOT,
+                note=f"passes when > {1 - DOES_NOT}; {where}; {width}",
+            ),
+            outcomes.allowance(
+                "ReLU final/max on [-1, 1] (the artefact)",
+                0.0,
+                relu_clipped,
+                COMPRESSES,
+                note=f"passes when < {COMPRESSES}; {where}; {bins}",
+            ),
+            outcomes.allowance(
+                "full-batch tanh final/max I(X;T)",
+                0.0,
+                full,
+                COMPRESSES,
+                note=f"passes when < {COMPRESSES}; {runs['data']} data, full "
+                f"batch of {run.full_batch['n_train']} rows; {bins}",
+            ),
+            outcomes.absolute(
+                "output I(T;Y): hashed vs closed-form MI (bits)", exact, hashed, 1e-9, note=bins
+            ),
         ),
-        details=dict(seconds=runs["seconds"], full_batch_seconds=run.full_batch["seconds"],
-                     data=runs["data"], binning=bins, n_train=runs["n_train"]),
+        details=dict(
+            seconds=runs["seconds"],
+            full_batch_seconds=run.full_batch["seconds"],
+            data=runs["data"],
+            binning=bins,
+            n_train=runs["n_train"],
+        ),
     )
 
 
@@ -386,7 +459,9 @@ def _gaussian_mi_without_half(cov, split, *, base=2):
 
 
 @claim(
-    "IB5", "information.linear_no_compression", simulate=models.simulate_linear_no_compression,
+    "IB5",
+    "information.linear_no_compression",
+    simulate=models.simulate_linear_no_compression,
     source="Saxe et al. 2018 (ICLR), sec. 5, Fig. 4",
     statement="In a deep linear teacher-student network trained by GD from small weights, the "
     "noise-added exact I(X;T) of the hidden layer never decreases (no compression) while the "
@@ -396,44 +471,78 @@ def _gaussian_mi_without_half(cov, split, *, base=2):
     "(I(X;T) and I(T;Y)); the trajectory's largest decrease of I(X;T)",
     error_model="O(1/sqrt(n)) Monte Carlo: 4 standard errors; monotonicity up to the "
     "O(init_scale^2) information of the initial weights",
-    defaults=dict(n_in=30, n_train=30, n_hidden=30, label_noise=0.5, init_scale=1e-3,
-                  learning_rate=0.05, epochs=20_000, log_points=120, seed=0,
-                  hidden_noise=1.0, n_samples=100_000),
+    defaults=dict(
+        n_in=30,
+        n_train=30,
+        n_hidden=30,
+        label_noise=0.5,
+        init_scale=1e-3,
+        learning_rate=0.05,
+        epochs=20_000,
+        log_points=120,
+        seed=0,
+        hidden_noise=1.0,
+        n_samples=100_000,
+    ),
     perturbations={"I without the factor 1/2": _gaussian_mi_without_half},
     figures=(),
 )
-def compare_linear_no_compression(closed_form, run, *, n_in, label_noise, hidden_noise,
-                                  **_) -> Outcome:
+def compare_linear_no_compression(closed_form, run, *, n_in, label_noise, hidden_noise, **_) -> Outcome:
     teacher = run.teacher
-    i_xt = np.array([closed_form(measures.input_hidden_covariance(w1, hidden_noise), n_in)
-                     for w1 in run.w1])
-    i_ty = np.array([closed_form(measures.teacher_student_covariance(
-        w1, teacher, label_noise, hidden_noise), len(w1)) for w1 in run.w1])
-    test_error = np.array([float(np.sum((w2 @ w1 - teacher[None, :]) ** 2) + label_noise**2)
-                           for w1, w2 in zip(run.w1, run.w2, strict=True)])
+    i_xt = np.array([closed_form(measures.input_hidden_covariance(w1, hidden_noise), n_in) for w1 in run.w1])
+    i_ty = np.array(
+        [
+            closed_form(measures.teacher_student_covariance(w1, teacher, label_noise, hidden_noise), len(w1))
+            for w1 in run.w1
+        ]
+    )
+    test_error = np.array(
+        [
+            float(np.sum((w2 @ w1 - teacher[None, :]) ** 2) + label_noise**2)
+            for w1, w2 in zip(run.w1, run.w2, strict=True)
+        ]
+    )
     i_xy = closed_form(measures.input_label_covariance(teacher, label_noise), n_in)
     largest_drop = float(np.max(-np.diff(i_xt), initial=0.0))
     best = int(np.argmin(test_error))
     return Outcome(
         (
-            outcomes.z_score("final I(X;T) vs Monte Carlo", float(i_xt[-1]),
-                             float(run.final_input_information[0]),
-                             float(run.final_input_information[1]), tolerance=4.0),
-            outcomes.z_score("final I(T;Y) vs Monte Carlo", float(i_ty[-1]),
-                             float(run.final_label_information[0]),
-                             float(run.final_label_information[1]), tolerance=4.0),
+            outcomes.z_score(
+                "final I(X;T) vs Monte Carlo",
+                float(i_xt[-1]),
+                float(run.final_input_information[0]),
+                float(run.final_input_information[1]),
+                tolerance=4.0,
+            ),
+            outcomes.z_score(
+                "final I(T;Y) vs Monte Carlo",
+                float(i_ty[-1]),
+                float(run.final_label_information[0]),
+                float(run.final_label_information[1]),
+                tolerance=4.0,
+            ),
             # Components of the random initial weights outside the task decay under GD; they
             # carry I(X;T)(t=0) = O(init_scale^2) bits, the most a non-compressing run may lose.
-            outcomes.allowance("largest decrease of I(X;T) (bits)", 0.0, largest_drop,
-                               float(i_xt[0]),
-                               note=f"I(X;T) {i_xt[0]:.3g} -> {i_xt[-1]:.3g} bits"),
+            outcomes.allowance(
+                "largest decrease of I(X;T) (bits)",
+                0.0,
+                largest_drop,
+                float(i_xt[0]),
+                note=f"I(X;T) {i_xt[0]:.3g} -> {i_xt[-1]:.3g} bits",
+            ),
         ),
         (
-            outcomes.condition("over-training", test_error[-1] > 1.05 * test_error[best],
-                               f"test error min {test_error[best]:.4f} at epoch "
-                               f"{run.epochs[best]}, final {test_error[-1]:.4f}"),
-            outcomes.condition("I(T;Y) <= I(X;Y)", bool(np.all(i_ty <= i_xy + 1e-12)),
-                               f"max I(T;Y) {i_ty.max():.4f} <= I(X;Y) {i_xy:.4f} bits"),
+            outcomes.condition(
+                "over-training",
+                test_error[-1] > 1.05 * test_error[best],
+                f"test error min {test_error[best]:.4f} at epoch "
+                f"{run.epochs[best]}, final {test_error[-1]:.4f}",
+            ),
+            outcomes.condition(
+                "I(T;Y) <= I(X;Y)",
+                bool(np.all(i_ty <= i_xy + 1e-12)),
+                f"max I(T;Y) {i_ty.max():.4f} <= I(X;Y) {i_xy:.4f} bits",
+            ),
         ),
     )
 
@@ -466,7 +575,9 @@ def _information_without_noise_entropy(n, theta, flip, *, base=2):
 
 
 @claim(
-    "IB6", "information.xu_raginsky", simulate=models.simulate_majority_vote,
+    "IB6",
+    "information.xu_raginsky",
+    simulate=models.simulate_majority_vote,
     source="Xu & Raginsky 2017, arXiv:1705.07809, Thm. 1",
     statement="For a noisy majority vote with 0-1 loss (1/2-subgaussian), the exact expected "
     "generalisation error is at most sqrt(2 sigma^2 I(S;W) / n).",
@@ -480,8 +591,9 @@ def _information_without_noise_entropy(n, theta, flip, *, base=2):
     perturbations={
         "bound without the factor 2": XU_RAGINSKY._replace(bound=_bound_wrong_constant),
         "gen with the wrong sign": XU_RAGINSKY._replace(majority_vote=_generalisation_wrong_sign),
-        "I(S;W) = H(W) (no - h(flip))":
-            XU_RAGINSKY._replace(majority_vote=_information_without_noise_entropy),
+        "I(S;W) = H(W) (no - h(flip))": XU_RAGINSKY._replace(
+            majority_vote=_information_without_noise_entropy
+        ),
     },
 )
 def compare_xu_raginsky(closed_form, run, *, n, theta, flip, **_) -> Outcome:
@@ -489,12 +601,20 @@ def compare_xu_raginsky(closed_form, run, *, n, theta, flip, **_) -> Outcome:
     bound = float(closed_form.bound(information, n, 0.5))
     return Outcome(
         (
-            outcomes.z_score("generalisation gap vs Monte Carlo", gen, run.gap, run.gap_se,
-                             tolerance=4.0),
-            outcomes.z_score("I(S;W) vs plug-in I(M;W) (bits)", information, run.information,
-                             run.information_se, tolerance=4.0),
+            outcomes.z_score("generalisation gap vs Monte Carlo", gen, run.gap, run.gap_se, tolerance=4.0),
+            outcomes.z_score(
+                "I(S;W) vs plug-in I(M;W) (bits)",
+                information,
+                run.information,
+                run.information_se,
+                tolerance=4.0,
+            ),
         ),
-        (outcomes.condition("bound holds", abs(gen) <= bound,
-                            f"|gen| = {abs(gen):.4f} <= {bound:.4f} (I(S;W) = "
-                            f"{information:.4f} bits)"),),
+        (
+            outcomes.condition(
+                "bound holds",
+                abs(gen) <= bound,
+                f"|gen| = {abs(gen):.4f} <= {bound:.4f} (I(S;W) = {information:.4f} bits)",
+            ),
+        ),
     )

@@ -16,8 +16,7 @@ from theory import information as theory
 # Binning and plug-in estimates
 
 
-def bin_indices(values, *, n_bins=30, low=-1.0, high=1.0, bin_width=None, top_cell=False,
-                xp=np):
+def bin_indices(values, *, n_bins=30, low=-1.0, high=1.0, bin_width=None, top_cell=False, xp=np):
     """Bin index of each value, bins closed on the left (the convention of
     :func:`theory.information.binned_entropy_single_unit`): ``n_bins`` equal bins on
     [low, high] with out-of-range values in the edge bins, or, with ``bin_width``, unbounded
@@ -76,12 +75,14 @@ def compression(values):
 def mixture_entropy_monte_carlo(means, variance, n_samples, rng):
     """Entropy (bits) of the equal-weight mixture of N(mu_i, variance I), with its std error."""
     n, d = means.shape
-    points = means[rng.integers(0, n, n_samples)] + np.sqrt(variance) * rng.standard_normal(
-        (n_samples, d)
+    points = means[rng.integers(0, n, n_samples)] + np.sqrt(variance) * rng.standard_normal((n_samples, d))
+    log_density = (
+        special.logsumexp(
+            -np.sum((points[:, None, :] - means[None, :, :]) ** 2, axis=-1) / (2 * variance), axis=1
+        )
+        - np.log(n)
+        - d / 2 * np.log(2 * np.pi * variance)
     )
-    log_density = special.logsumexp(
-        -np.sum((points[:, None, :] - means[None, :, :]) ** 2, axis=-1) / (2 * variance), axis=1
-    ) - np.log(n) - d / 2 * np.log(2 * np.pi * variance)
     surprise = -log_density / np.log(2)
     return surprise.mean(), surprise.std() / np.sqrt(n_samples)
 
@@ -92,8 +93,9 @@ def noisy_neuron_monte_carlo(w, x_values, noise_std, n_samples, rng):
     x = rng.integers(0, x_values.size, n_samples)
     t = centres[x] + noise_std * rng.standard_normal(n_samples)
     log_kernel = -((t[:, None] - centres[None, :]) ** 2) / (2 * noise_std**2)
-    pointwise = (log_kernel[np.arange(n_samples), x] - special.logsumexp(log_kernel, axis=1)
-                 + np.log(x_values.size)) / np.log(2)
+    pointwise = (
+        log_kernel[np.arange(n_samples), x] - special.logsumexp(log_kernel, axis=1) + np.log(x_values.size)
+    ) / np.log(2)
     return pointwise.mean(), pointwise.std() / np.sqrt(n_samples)
 
 
@@ -104,8 +106,11 @@ def gaussian_mi_monte_carlo(cov, split, n_samples, rng):
     def log_density(points, c):
         return stats.multivariate_normal(np.zeros(c.shape[0]), c).logpdf(points)
 
-    pointwise = (log_density(samples, cov) - log_density(samples[:, :split], cov[:split, :split])
-                 - log_density(samples[:, split:], cov[split:, split:])) / np.log(2)
+    pointwise = (
+        log_density(samples, cov)
+        - log_density(samples[:, :split], cov[:split, :split])
+        - log_density(samples[:, split:], cov[split:, split:])
+    ) / np.log(2)
     return pointwise.mean(), pointwise.std() / np.sqrt(n_samples)
 
 
@@ -151,5 +156,9 @@ def input_hidden_covariance(w1, hidden_noise):
 
 def input_label_covariance(teacher, label_noise):
     """Joint covariance of (X, Y), X ~ N(0, I), Y = w0.X + N(0, label_noise^2)."""
-    return np.block([[np.eye(teacher.size), teacher[:, None]],
-                     [teacher[None, :], np.array([[teacher @ teacher + label_noise**2]])]])
+    return np.block(
+        [
+            [np.eye(teacher.size), teacher[:, None]],
+            [teacher[None, :], np.array([[teacher @ teacher + label_noise**2]])],
+        ]
+    )

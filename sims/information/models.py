@@ -58,12 +58,8 @@ def brute_force_gaussian_ib(beta, cov_x, cov_xy, cov_y, *, starts=4, seed=0, new
     def lagrangian(flat):
         a = flat.reshape(d, d)
         gram_x, gram_c = a @ cov_x @ a.T + eye, a @ cov_c @ a.T + eye
-        value = (1 - beta) / 2 * np.linalg.slogdet(gram_x)[1] + beta / 2 * np.linalg.slogdet(
-            gram_c
-        )[1]
-        grad = (1 - beta) * np.linalg.solve(gram_x, a @ cov_x) + beta * np.linalg.solve(
-            gram_c, a @ cov_c
-        )
+        value = (1 - beta) / 2 * np.linalg.slogdet(gram_x)[1] + beta / 2 * np.linalg.slogdet(gram_c)[1]
+        grad = (1 - beta) * np.linalg.solve(gram_x, a @ cov_x) + beta * np.linalg.solve(gram_c, a @ cov_c)
         return value, grad.ravel()
 
     def gradient(flat):
@@ -73,7 +69,10 @@ def brute_force_gaussian_ib(beta, cov_x, cov_xy, cov_y, *, starts=4, seed=0, new
     best = None
     for _ in range(starts):
         fit = optimize.minimize(
-            lagrangian, rng.standard_normal(d * d), jac=True, method="L-BFGS-B",
+            lagrangian,
+            rng.standard_normal(d * d),
+            jac=True,
+            method="L-BFGS-B",
             options=dict(maxiter=20_000, gtol=1e-11, ftol=1e-16),
         )
         if best is None or fit.fun < best.fun:
@@ -81,8 +80,9 @@ def brute_force_gaussian_ib(beta, cov_x, cov_xy, cov_y, *, starts=4, seed=0, new
     flat = best.x
     for _ in range(newton_steps):
         h = 1e-6 * max(1.0, float(np.abs(flat).max()))
-        hessian = np.stack([(gradient(flat + h * e) - gradient(flat - h * e)) / (2 * h)
-                            for e in np.eye(flat.size)], axis=1)
+        hessian = np.stack(
+            [(gradient(flat + h * e) - gradient(flat - h * e)) / (2 * h) for e in np.eye(flat.size)], axis=1
+        )
         current = gradient(flat)
         step = np.linalg.lstsq(hessian, -current, rcond=1e-10)[0]
         if np.linalg.norm(gradient(flat + step)) >= np.linalg.norm(current):
@@ -147,8 +147,9 @@ def simulate_gaussian_ib(*, d_x, d_y, seed):
     critical = theory.gaussian_ib_critical_betas(*cov)
     finite = critical[critical <= MAX_BETA]
     if finite.size == 0:
-        raise ValueError(f"no critical beta below {MAX_BETA:g}: (d_x, d_y, seed) = "
-                         f"({d_x}, {d_y}, {seed}) gives {critical}")
+        raise ValueError(
+            f"no critical beta below {MAX_BETA:g}: (d_x, d_y, seed) = ({d_x}, {d_y}, {seed}) gives {critical}"
+        )
     betas = np.concatenate([0.9 * finite, 1.25 * finite, [3 * finite.max()]])
     brute, snr, iterative = [], [], []
     for beta in betas:
@@ -189,11 +190,19 @@ def simulate_binary_ib(*, p, beta_factors):
     beta_0 = float(theory.binary_ib_critical_beta(p))
     rows = []
     for factor in beta_factors:
-        result = theory.information_bottleneck(p_xy, factor * beta_0, n_clusters=2, restarts=3,
-                                               seed=0, max_iter=IB2_MAX_ITER)
-        rows.append((factor * beta_0, result.i_tx, result.i_ty,
-                     float(np.max(np.diff(result.lagrangian), initial=0.0)), result.residual,
-                     result.converged))
+        result = theory.information_bottleneck(
+            p_xy, factor * beta_0, n_clusters=2, restarts=3, seed=0, max_iter=IB2_MAX_ITER
+        )
+        rows.append(
+            (
+                factor * beta_0,
+                result.i_tx,
+                result.i_ty,
+                float(np.max(np.diff(result.lagrangian), initial=0.0)),
+                result.residual,
+                result.converged,
+            )
+        )
     columns = [np.array(column) for column in zip(*rows, strict=True)]
     return BinaryIBRun(*columns[:-1], columns[-1].astype(bool))
 
@@ -230,17 +239,20 @@ def simulate_estimators(*, seed, n_samples):
     means, mixtures = [], []
     for d, n, variance in MIXTURES:
         means.append(rng.standard_normal((n, d)))
-        mixtures.append(measures.mixture_entropy_monte_carlo(means[-1], variance, n_samples // 4,
-                                                             rng))
+        mixtures.append(measures.mixture_entropy_monte_carlo(means[-1], variance, n_samples // 4, rng))
     x = rng.standard_normal(n_samples)
     binned = {}
     for activation, binning in SINGLE_UNIT_BINNINGS.items():
-        units = [np.tanh(w * x) if activation == "tanh" else np.maximum(w * x, 0.0)
-                 for w in SINGLE_UNIT_WEIGHTS]
+        units = [
+            np.tanh(w * x) if activation == "tanh" else np.maximum(w * x, 0.0) for w in SINGLE_UNIT_WEIGHTS
+        ]
         binned[activation] = np.array(
-            [measures.plug_in_entropy(measures.bin_indices(t, **binning)) for t in units])
-    noisy = [measures.noisy_neuron_monte_carlo(w, NOISY_INPUTS, NOISY_STD, n_samples // 4, rng)
-             for w in NOISY_WEIGHTS]
+            [measures.plug_in_entropy(measures.bin_indices(t, **binning)) for t in units]
+        )
+    noisy = [
+        measures.noisy_neuron_monte_carlo(w, NOISY_INPUTS, NOISY_STD, n_samples // 4, rng)
+        for w in NOISY_WEIGHTS
+    ]
     return EstimatorRun(tuple(means), np.array(mixtures), binned, np.array(noisy))
 
 
@@ -259,8 +271,9 @@ def _linear_observe(params, data, hyper):
 
 
 @cached
-def simulate_teacher_student(*, n_in, n_train, n_hidden, label_noise, init_scale, learning_rate,
-                             epochs, log_points, seed):
+def simulate_teacher_student(
+    *, n_in, n_train, n_hidden, label_noise, init_scale, learning_rate, epochs, log_points, seed
+):
     """Full-batch GD of a two-layer linear student y = w2 W1 x on a noisy linear teacher.
 
     x ~ N(0, I_n_in), y = w0.x + N(0, label_noise^2), w0 ~ N(0, I/n_in). Returns the recorded
@@ -270,15 +283,26 @@ def simulate_teacher_student(*, n_in, n_train, n_hidden, label_noise, init_scale
     teacher = rng.standard_normal(n_in) / np.sqrt(n_in)
     x = rng.standard_normal((n_train, n_in))
     y = x @ teacher[:, None] + label_noise * rng.standard_normal((n_train, 1))
-    params = (init_scale * rng.standard_normal((1, n_hidden, n_in)) / np.sqrt(n_in),
-              init_scale * rng.standard_normal((1, 1, n_hidden)) / np.sqrt(n_hidden))
+    params = (
+        init_scale * rng.standard_normal((1, n_hidden, n_in)) / np.sqrt(n_in),
+        init_scale * rng.standard_normal((1, 1, n_hidden)) / np.sqrt(n_hidden),
+    )
     run = engine.train(
-        _linear_loss, params, (x, y), members=engine.ensemble([seed], learning_rate=learning_rate),
-        epochs=epochs, observe=_linear_observe,
+        _linear_loss,
+        params,
+        (x, y),
+        members=engine.ensemble([seed], learning_rate=learning_rate),
+        epochs=epochs,
+        observe=_linear_observe,
         record_epochs=engine.record_schedule(epochs, log_points=log_points),
     )
-    return dict(epochs=run.epochs, w1=run.records["w1"][0], w2=run.records["w2"][0],
-                teacher=teacher, loss=run.records["loss"][0])
+    return dict(
+        epochs=run.epochs,
+        w1=run.records["w1"][0],
+        w2=run.records["w2"][0],
+        teacher=teacher,
+        loss=run.records["loss"][0],
+    )
 
 
 class TeacherStudentRun(NamedTuple):
@@ -293,24 +317,47 @@ class TeacherStudentRun(NamedTuple):
 
 
 @cached
-def simulate_linear_no_compression(*, n_in, n_train, n_hidden, label_noise, init_scale,
-                                   learning_rate, epochs, log_points, seed, hidden_noise,
-                                   n_samples):
+def simulate_linear_no_compression(
+    *,
+    n_in,
+    n_train,
+    n_hidden,
+    label_noise,
+    init_scale,
+    learning_rate,
+    epochs,
+    log_points,
+    seed,
+    hidden_noise,
+    n_samples,
+):
     """Train the teacher-student network (:func:`simulate_teacher_student`) and estimate the
     final I(X;T) and I(T;Y) of T = W1 X + N(0, hidden_noise^2 I) by Monte Carlo."""
-    run = simulate_teacher_student(n_in=n_in, n_train=n_train, n_hidden=n_hidden,
-                                   label_noise=label_noise, init_scale=init_scale,
-                                   learning_rate=learning_rate, epochs=epochs,
-                                   log_points=log_points, seed=seed)
+    run = simulate_teacher_student(
+        n_in=n_in,
+        n_train=n_train,
+        n_hidden=n_hidden,
+        label_noise=label_noise,
+        init_scale=init_scale,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        log_points=log_points,
+        seed=seed,
+    )
     rng = np.random.default_rng(seed)
     w1 = run["w1"][-1]
     input_information = measures.gaussian_mi_monte_carlo(
-        measures.input_hidden_covariance(w1, hidden_noise), n_in, n_samples, rng)
+        measures.input_hidden_covariance(w1, hidden_noise), n_in, n_samples, rng
+    )
     label_information = measures.gaussian_mi_monte_carlo(
         measures.teacher_student_covariance(w1, run["teacher"], label_noise, hidden_noise),
-        len(w1), n_samples, rng)
-    return TeacherStudentRun(run["epochs"], run["w1"], run["w2"], run["teacher"],
-                             input_information, label_information)
+        len(w1),
+        n_samples,
+        rng,
+    )
+    return TeacherStudentRun(
+        run["epochs"], run["w1"], run["w2"], run["teacher"], input_information, label_information
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,7 +389,7 @@ def simulate_majority_vote(*, n, theta, flip, n_datasets, seed):
     empirical = np.mean(data != w[:, None], axis=1)
     gap = population - empirical
     joint = np.bincount(2 * majority.astype(int) + w.astype(int), minlength=4).reshape(2, 2)
-    information, information_se = measures.plug_in_mutual_information(joint / n_datasets,
-                                                                       n_datasets)
-    return MajorityVoteRun(float(gap.mean()), float(gap.std() / np.sqrt(n_datasets)),
-                           information, information_se)
+    information, information_se = measures.plug_in_mutual_information(joint / n_datasets, n_datasets)
+    return MajorityVoteRun(
+        float(gap.mean()), float(gap.std() / np.sqrt(n_datasets)), information, information_se
+    )

@@ -43,16 +43,17 @@ BINNINGS = {"30 bins": 0, "30 edges": 5}
 WIDTH_SCHEME = 1
 # Odd 64-bit multipliers of the pattern hash: a collision among 4096 patterns has
 # probability ~ 4096^2 / 2^64.
-_HASH = (np.random.default_rng(2017).integers(1, 2**62, size=max(WIDTHS) + 1, dtype=np.uint64)
-         * np.uint64(2) + np.uint64(1))
+_HASH = np.random.default_rng(2017).integers(1, 2**62, size=max(WIDTHS) + 1, dtype=np.uint64) * np.uint64(
+    2
+) + np.uint64(1)
 
 
 def layer_activations(flat, x, relu):
     """Hidden activations (5 layers) and the output logits of the 12-10-7-5-4-3-2 network."""
     hidden, h = [], x
     for i, ((fan_in, fan_out), start) in enumerate(zip(_SHAPES, _OFFSETS[:-1], strict=True)):
-        w = flat[start:start + fan_in * fan_out].reshape(fan_in, fan_out)
-        b = flat[start + fan_in * fan_out:start + fan_in * fan_out + fan_out]
+        w = flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
+        b = flat[start + fan_in * fan_out : start + fan_in * fan_out + fan_out]
         z = h @ w + b[None, :]
         if i < len(_SHAPES) - 1:
             h = jnp.where(relu > 0.5, jnp.maximum(z, 0.0), jnp.tanh(z))
@@ -76,10 +77,11 @@ def initial_parameters(seeds):
     rows = []
     for seed in seeds:
         rng = np.random.default_rng(int(seed))
-        rows.append(np.concatenate([
-            np.concatenate([rng.standard_normal(a * b) / np.sqrt(a), np.zeros(b)])
-            for a, b in _SHAPES
-        ]))
+        rows.append(
+            np.concatenate(
+                [np.concatenate([rng.standard_normal(a * b) / np.sqrt(a), np.zeros(b)]) for a, b in _SHAPES]
+            )
+        )
     return np.stack(rows)
 
 
@@ -107,8 +109,9 @@ def special_xlog2x(v):
 
 def _pattern_hashes(activations, scheme):
     _, n_bins, low, high, width, top_cell = scheme
-    index = measures.bin_indices(activations, n_bins=n_bins, low=low, high=high,
-                                 bin_width=width, top_cell=top_cell, xp=jnp)
+    index = measures.bin_indices(
+        activations, n_bins=n_bins, low=low, high=high, bin_width=width, top_cell=top_cell, xp=jnp
+    )
     multipliers = jnp.asarray(_HASH[: activations.shape[1]])
     return jnp.sum(index.astype(jnp.uint64) * multipliers[None, :], axis=1)
 
@@ -127,8 +130,7 @@ def _binned_information(flat, relu, x, y):
         for scheme in SCHEMES:
             hashes = _pattern_hashes(t, scheme)
             h_t = _sorted_entropy(hashes)
-            i_ty = jnp.clip(h_t + h_y - _sorted_entropy(hashes + label_hash), 0.0,
-                            jnp.minimum(h_t, h_y))
+            i_ty = jnp.clip(h_t + h_y - _sorted_entropy(hashes + label_hash), 0.0, jnp.minimum(h_t, h_y))
             cells.append(jnp.stack([h_t, i_ty]))
         rows.append(jnp.stack(cells))
     return jnp.stack(rows)
@@ -145,13 +147,17 @@ def binned_information(params, relu, x, y):
 
     ``params`` (members, records, 263) flat snapshots; ``relu`` (members,) 0/1.
     """
-    return np.asarray(_information_all(jnp.asarray(params), jnp.asarray(relu, jnp.float64),
-                                       jnp.asarray(x, jnp.float64), jnp.asarray(y)))
+    return np.asarray(
+        _information_all(
+            jnp.asarray(params), jnp.asarray(relu, jnp.float64), jnp.asarray(x, jnp.float64), jnp.asarray(y)
+        )
+    )
 
 
 @cached
-def simulate_information_plane(*, seeds, activations, epochs, log_points, learning_rate,
-                               batch_size, data="surrogate", train_fraction=1.0):
+def simulate_information_plane(
+    *, seeds, activations, epochs, log_points, learning_rate, batch_size, data="surrogate", train_fraction=1.0
+):
     """Train the 12-10-7-5-4-3-2 network (Adam, cross-entropy) on the 12-bit task.
 
     ``data``: "surrogate" (:func:`sims.datasets.twelve_bit_task`) or "published"
@@ -167,24 +173,34 @@ def simulate_information_plane(*, seeds, activations, epochs, log_points, learni
     train_fraction = float(train_fraction)
     n_train = int(np.rint(train_fraction * len(x)))
     if not (0.0 < train_fraction <= 1.0 and n_train >= 1):
-        raise ValueError(f"train_fraction must be in (0, 1] and keep >= 1 row, "
-                         f"got {train_fraction!r}")
+        raise ValueError(f"train_fraction must be in (0, 1] and keep >= 1 row, got {train_fraction!r}")
     relu_values = [float(a == "relu") for a in activations]
     members = engine.ensemble(seeds, learning_rate=[learning_rate], relu=relu_values)
     start = time.perf_counter()
     run = engine.train(
-        _cross_entropy, initial_parameters(members["seed"]),
+        _cross_entropy,
+        initial_parameters(members["seed"]),
         (x[:n_train].astype(np.float64), np.eye(2)[y[:n_train]]),
-        members=members, epochs=epochs, observe=_snapshot, optimizer="adam",
-        batch_size=batch_size, record_epochs=engine.record_schedule(epochs, log_points=log_points),
+        members=members,
+        epochs=epochs,
+        observe=_snapshot,
+        optimizer="adam",
+        batch_size=batch_size,
+        record_epochs=engine.record_schedule(epochs, log_points=log_points),
     )
     trained = time.perf_counter()
     information = binned_information(run.records["params"], members["relu"].to_numpy(), x, y)
     return dict(
-        epochs=run.epochs, members=members, information=information, loss=run.records["loss"],
-        params=run.records["params"], final_params=run.params,
+        epochs=run.epochs,
+        members=members,
+        information=information,
+        loss=run.records["loss"],
+        params=run.records["params"],
+        final_params=run.params,
         seconds=(trained - start, time.perf_counter() - trained),
-        h_y=theory.entropy(np.bincount(y) / y.size), data=data, n_train=n_train,
+        h_y=theory.entropy(np.bincount(y) / y.size),
+        data=data,
+        n_train=n_train,
     )
 
 
@@ -192,8 +208,7 @@ def final_output_joint(flat, relu, x, y, scheme=SCHEMES[0]):
     """Empirical p(t, y) of the binned output layer: (distinct patterns, 2)."""
     x = jnp.asarray(x, jnp.float64)
     _, logits = layer_activations(jnp.asarray(flat), x, jnp.float64(relu))
-    return measures.empirical_joint(
-        np.asarray(_pattern_hashes(jax.nn.softmax(logits, axis=1), scheme)), y)
+    return measures.empirical_joint(np.asarray(_pattern_hashes(jax.nn.softmax(logits, axis=1), scheme)), y)
 
 
 class CompressionRun(NamedTuple):
@@ -208,8 +223,9 @@ class CompressionRun(NamedTuple):
 
 
 @cached
-def simulate_compression(*, seeds, epochs, log_points, learning_rate, batch_size, data,
-                         train_fraction, binning):
+def simulate_compression(
+    *, seeds, epochs, log_points, learning_rate, batch_size, data, train_fraction, binning
+):
     """IB4's runs on ``data`` ("published" or "surrogate"): tanh and ReLU with minibatches of
     ``batch_size``, tanh with the full batch; ``binning`` "30 bins" (30 cells on [-1, 1]) or
     "30 edges" (Shwartz-Ziv & Tishby's 29 cells); :data:`ORIGINAL_SETUP` gives their
@@ -218,15 +234,22 @@ def simulate_compression(*, seeds, epochs, log_points, learning_rate, batch_size
         raise ValueError(f"data must be one of {DATA_SOURCES}, got {data!r}")
     if binning not in BINNINGS:
         raise ValueError(f"binning must be one of {tuple(BINNINGS)}, got {binning!r}")
-    common = dict(seeds=list(seeds), epochs=epochs, log_points=log_points,
-                  learning_rate=learning_rate, data=data, train_fraction=train_fraction)
-    plane = simulate_information_plane(activations=["tanh", "relu"], batch_size=batch_size,
-                                       **common)
+    common = dict(
+        seeds=list(seeds),
+        epochs=epochs,
+        log_points=log_points,
+        learning_rate=learning_rate,
+        data=data,
+        train_fraction=train_fraction,
+    )
+    plane = simulate_information_plane(activations=["tanh", "relu"], batch_size=batch_size, **common)
     full = simulate_information_plane(activations=["tanh"], batch_size=None, **common)
     x, y = information_plane_task(data)
     scheme = BINNINGS[binning]
-    joints = tuple(final_output_joint(flat, relu, x, y, SCHEMES[scheme]) for flat, relu in
-                   zip(plane["final_params"], plane["members"]["relu"], strict=True))
+    joints = tuple(
+        final_output_joint(flat, relu, x, y, SCHEMES[scheme])
+        for flat, relu in zip(plane["final_params"], plane["members"]["relu"], strict=True)
+    )
     return CompressionRun(plane, full, joints, scheme)
 
 
@@ -242,8 +265,9 @@ def kde_information_plane(*, params, member, layer, records, noise_variances):
     for j, record in enumerate(records):
         hidden, _ = layer_activations(jnp.asarray(planes["params"][member, record]), x, relu)
         for i, variance in enumerate(noise_variances):
-            out[i, j] = measures.kde_information_upper_bound(hidden[layer], variance,
-                                                             max_bits=np.log2(x.shape[0]))
+            out[i, j] = measures.kde_information_upper_bound(
+                hidden[layer], variance, max_bits=np.log2(x.shape[0])
+            )
     return out
 
 

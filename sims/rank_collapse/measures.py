@@ -36,7 +36,8 @@ def effective_rank(singular_values) -> np.ndarray:
     if s.ndim < 1 or s.shape[-1] < 1 or np.any(s.max(axis=-1) <= 0):
         raise ValueError("singular_values must have a non-empty last axis with a positive value")
     p = (s / s.max(axis=-1, keepdims=True)) / (s / s.max(axis=-1, keepdims=True)).sum(
-        axis=-1, keepdims=True)  # scaled by the max first: the sum cannot overflow
+        axis=-1, keepdims=True
+    )  # scaled by the max first: the sum cannot overflow
     entropy = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
     return np.exp(np.clip(entropy, 0.0, np.log(s.shape[-1])))
 
@@ -61,8 +62,7 @@ def attention_gamma(x, w_qk) -> tuple[float, float]:
     """
     x, w_qk = finite_matrix("x", x), finite_matrix("w_qk", w_qk)
     if w_qk.shape != (x.shape[1], x.shape[1]):
-        raise ValueError(f"w_qk must be (d, d) for x of shape (T, d), got {w_qk.shape} and "
-                         f"{x.shape}")
+        raise ValueError(f"w_qk must be (d, d) for x of shape (T, d), got {w_qk.shape} and {x.shape}")
     tokens, d_qk = x.shape[0], w_qk.shape[0]
     mean = x.mean(axis=0)
     centred = x - mean[None, :]
@@ -71,8 +71,7 @@ def attention_gamma(x, w_qk) -> tuple[float, float]:
     with np.errstate(over="ignore"):
         growth = np.expm1(2 * eps) / (2 * eps) if eps > 0 else 1.0
     if not np.isfinite(growth * p.max()):
-        raise ValueError(f"x and w_qk give eps = {eps:.3g}; gamma overflows (eps must be "
-                         f"below ~350)")
+        raise ValueError(f"x and w_qk give eps = {eps:.3g}; gamma overflows (eps must be below ~350)")
     return float(np.sqrt(tokens * p.max()) * growth / 2), float(eps)
 
 
@@ -83,8 +82,9 @@ def fit_slope(x, y) -> tuple[float, float]:
     """
     x, y = finite_matrix("x", x, ndim=1), finite_matrix("y", y, ndim=1)
     if x.size != y.size or x.size < 3 or np.ptp(x) == 0:
-        raise ValueError(f"x and y must be 1-d of one length >= 3 with distinct x values, got "
-                         f"{x.shape}, {y.shape}")
+        raise ValueError(
+            f"x and y must be 1-d of one length >= 3 with distinct x values, got {x.shape}, {y.shape}"
+        )
     design = np.stack([np.ones_like(x), x], axis=1)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
@@ -101,9 +101,10 @@ def predicted_token_ratio(growth, centred_sq, mean_sq, tokens):
 
     A ratio in [0, 1]; ``centred_sq + tokens mean_sq growth`` must be positive.
     """
-    growth, centred_sq, mean_sq = (non_negative(name, value) for name, value in
-                                   (("growth", growth), ("centred_sq", centred_sq),
-                                    ("mean_sq", mean_sq)))
+    growth, centred_sq, mean_sq = (
+        non_negative(name, value)
+        for name, value in (("growth", growth), ("centred_sq", centred_sq), ("mean_sq", mean_sq))
+    )
     tokens = integer_at_least("tokens", tokens, 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ratio = np.sqrt(centred_sq / (centred_sq + tokens * mean_sq * growth))

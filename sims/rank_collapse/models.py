@@ -73,8 +73,7 @@ def simulate_pure_attention(*, tokens, width, depth, seeds, start_residual) -> P
     :func:`~sims.rank_collapse.measures.attention_gamma`, ``gamma``, ``beta``, ``eps`` and
     ``scale`` ||x_l||_{1,inf}.
     """
-    out = {name: np.zeros((seeds, depth + (name == "residual")))
-           for name in PureAttentionRun._fields}
+    out = {name: np.zeros((seeds, depth + (name == "residual"))) for name in PureAttentionRun._fields}
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         delta = np.exp(rng.uniform(*np.log(start_residual)))
@@ -150,8 +149,9 @@ def simulate_skip_attention(*, tokens, width, depth, alphas, seeds) -> SkipAtten
 def simulate_skip_connections(*, tokens, width, depth, seeds) -> SkipAttentionRun:
     """RC2's run: :func:`simulate_skip_attention` at alpha = 1/sqrt(depth) (Noci et al.'s
     scaling) and alpha = 1."""
-    return simulate_skip_attention(tokens=tokens, width=width, depth=depth,
-                                   alphas=[1.0 / np.sqrt(depth), 1.0], seeds=seeds)
+    return simulate_skip_attention(
+        tokens=tokens, width=width, depth=depth, alphas=[1.0 / np.sqrt(depth), 1.0], seeds=seeds
+    )
 
 
 # ----------------------------------------------------------------------------- RC3 products
@@ -232,19 +232,26 @@ class RandomProductsRun(NamedTuple):
     orthogonal_rank: np.ndarray  # (rank_seeds, rank_depth)
 
 
-def simulate_random_products(*, n, depth, seeds, fraction_n, fraction_depths, fraction_seeds,
-                             rank_n, rank_depth, rank_seeds) -> RandomProductsRun:
+def simulate_random_products(
+    *, n, depth, seeds, fraction_n, fraction_depths, fraction_seeds, rank_n, rank_depth, rank_seeds
+) -> RandomProductsRun:
     """RC3's run: Lyapunov samples (n x n factors, ``depth`` layers), the eigenvalues of
     products of each of ``fraction_depths`` factors, and the effective rank of Gaussian and
     orthogonal products."""
-    eigenvalues = np.stack([simulate_product_eigenvalues(n=fraction_n, depth=m,
-                                                         seeds=fraction_seeds)
-                            for m in fraction_depths])
-    ranks = {kind: simulate_effective_rank(n=rank_n, depth=rank_depth, seeds=rank_seeds,
-                                           kind=kind) for kind in ("gaussian", "orthogonal")}
-    return RandomProductsRun(simulate_lyapunov(n=n, depth=depth, seeds=seeds),
-                             np.asarray(fraction_depths), eigenvalues, ranks["gaussian"],
-                             ranks["orthogonal"])
+    eigenvalues = np.stack(
+        [simulate_product_eigenvalues(n=fraction_n, depth=m, seeds=fraction_seeds) for m in fraction_depths]
+    )
+    ranks = {
+        kind: simulate_effective_rank(n=rank_n, depth=rank_depth, seeds=rank_seeds, kind=kind)
+        for kind in ("gaussian", "orthogonal")
+    }
+    return RandomProductsRun(
+        simulate_lyapunov(n=n, depth=depth, seeds=seeds),
+        np.asarray(fraction_depths),
+        eigenvalues,
+        ranks["gaussian"],
+        ranks["orthogonal"],
+    )
 
 
 # ----------------------------------------------------------------------------- RC4 Jacobian
@@ -313,10 +320,14 @@ def simulate_jacobian_spectrum(*, n, depths, seeds) -> JacobianRun:
     """RC4's run, refused where its width correction does not hold (8 max(depths) / n > 1/4):
     there the claim could not be checked, and no figure may show it as the claim's data."""
     if 8 * max(depths) / n > WIDTH_EXPANSION:
-        raise ValueError(f"n must be >= 32 x max(depths) = {32 * max(depths)} for the width "
-                         f"expansion (8L/n <= 1/4), got n={n}")
-    variance = {kind: simulate_jacobian_variance(n=n, depth=max(depths), seeds=seeds, kind=kind)
-                for kind in ("gaussian", "orthogonal")}
+        raise ValueError(
+            f"n must be >= 32 x max(depths) = {32 * max(depths)} for the width "
+            f"expansion (8L/n <= 1/4), got n={n}"
+        )
+    variance = {
+        kind: simulate_jacobian_variance(n=n, depth=max(depths), seeds=seeds, kind=kind)
+        for kind in ("gaussian", "orthogonal")
+    }
     return JacobianRun(n, np.asarray(depths), variance["gaussian"], variance["orthogonal"])
 
 
@@ -346,8 +357,7 @@ def simulate_relu_correlation(*, n, depth, seeds, c0) -> ReluCorrelationRun:
             h = rng.standard_normal((n, 2)) @ np.linalg.cholesky(2.0 / n * gram).T
             x = np.maximum(h, 0.0)
             gram = x.T @ x
-            cosines[seed, layer] = np.clip(gram[0, 1] / np.sqrt(gram[0, 0] * gram[1, 1]),
-                                           0.0, 1.0)
+            cosines[seed, layer] = np.clip(gram[0, 1] / np.sqrt(gram[0, 0] * gram[1, 1]), 0.0, 1.0)
     return ReluCorrelationRun(cosines)
 
 
@@ -361,8 +371,9 @@ def balanced_init(singular_values, size, depth, rng):
     depth = integer_at_least("depth", depth, 1, 1000)
     singular_values = non_negative("singular_values", singular_values)
     if singular_values.shape not in ((), (size,)):
-        raise ValueError(f"singular_values must be a scalar or have shape ({size},), got "
-                         f"{singular_values.shape}")
+        raise ValueError(
+            f"singular_values must be a scalar or have shape ({size},), got {singular_values.shape}"
+        )
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
     bases = [np.linalg.qr(rng.standard_normal((size, size)))[0] for _ in range(depth + 1)]
@@ -382,8 +393,7 @@ class FactorisedGDRun(NamedTuple):
 
 
 @cached
-def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max,
-                           seed=0) -> FactorisedGDRun:
+def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max, seed=0) -> FactorisedGDRun:
     """Factorised GD on a balanced deep linear net; the end-to-end matrix at shared times.
 
     Returns times (R,), products (len(learning_rates), R, size, size), the initial product,
@@ -398,14 +408,23 @@ def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max,
         epochs = int(round(t_max / lr))
         stride = int(round(learning_rates[-1] / lr)) * 10
         result = engine.train(
-            squared_loss, tuple(w[None] for w in init), (x, y),
-            members=engine.ensemble([seed], learning_rate=lr), epochs=epochs,
-            record_every=stride, observe=observe_product,
+            squared_loss,
+            tuple(w[None] for w in init),
+            (x, y),
+            members=engine.ensemble([seed], learning_rate=lr),
+            epochs=epochs,
+            record_every=stride,
+            observe=observe_product,
         )
         runs.append((result.steps * lr, result.records["product"][0]))
-    return FactorisedGDRun(np.asarray(learning_rates, dtype=np.float64), runs[0][0],
-                           np.stack([p for _, p in runs]), product(init),
-                           x.T @ x / samples, y.T @ x / samples)
+    return FactorisedGDRun(
+        np.asarray(learning_rates, dtype=np.float64),
+        runs[0][0],
+        np.stack([p for _, p in runs]),
+        product(init),
+        x.T @ x / samples,
+        y.T @ x / samples,
+    )
 
 
 def completion_loss(weights, batch, hyper):
@@ -425,8 +444,9 @@ class CompletionRun(NamedTuple):
 
 
 @cached
-def simulate_matrix_completion(*, size, rank, observed, depths, init_scale, learning_rate,
-                               epochs, seeds) -> CompletionRun:
+def simulate_matrix_completion(
+    *, size, rank, observed, depths, init_scale, learning_rate, epochs, seeds
+) -> CompletionRun:
     """Deep matrix factorisation on a rank-``rank`` size x size matrix from ``observed`` entries.
 
     Ground truth U V^T / sqrt(rank) with U, V standard normal (size x rank); each of the
@@ -444,12 +464,16 @@ def simulate_matrix_completion(*, size, rank, observed, depths, init_scale, lear
         rows, cols = np.divmod(chosen, size)
         data = (rows, cols, truth[rows, cols])
         for k, depth in enumerate(depths):
-            init = tuple(init_scale * rng.standard_normal((1, size, size)) / np.sqrt(size)
-                         for _ in range(depth))
+            init = tuple(
+                init_scale * rng.standard_normal((1, size, size)) / np.sqrt(size) for _ in range(depth)
+            )
             result = engine.train(
-                completion_loss, init, data,
+                completion_loss,
+                init,
+                data,
                 members=engine.ensemble([s], learning_rate=learning_rate, size=size),
-                epochs=epochs, observe=observe_singular_values,
+                epochs=epochs,
+                observe=observe_singular_values,
             )
             ranks[k, s] = effective_rank(result.records["singular_values"][0, -1])
             losses[k, s] = result.records["loss"][0, -1]
@@ -461,10 +485,15 @@ class EndToEndRun(NamedTuple):
     completion: CompletionRun
 
 
-def simulate_end_to_end_dynamics(*, size, depth, samples, learning_rate, t_max,
-                                 completion) -> EndToEndRun:
+def simulate_end_to_end_dynamics(*, size, depth, samples, learning_rate, t_max, completion) -> EndToEndRun:
     """RC6's run: factorised GD at lr and 2 lr (the O(lr) rate), and matrix completion."""
     return EndToEndRun(
-        simulate_factorised_gd(size=size, depth=depth, samples=samples,
-                               learning_rates=[learning_rate, 2 * learning_rate], t_max=t_max),
-        simulate_matrix_completion(**completion))
+        simulate_factorised_gd(
+            size=size,
+            depth=depth,
+            samples=samples,
+            learning_rates=[learning_rate, 2 * learning_rate],
+            t_max=t_max,
+        ),
+        simulate_matrix_completion(**completion),
+    )
