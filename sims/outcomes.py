@@ -32,8 +32,7 @@ from typing import Any
 
 from scipy import stats
 
-# "unclassified": the headline of a claim not yet written as simulate + compare (transitional).
-KINDS = ("relative", "absolute", "z-score", "rate", "allowance", "unclassified")
+KINDS = ("relative", "absolute", "z-score", "rate", "allowance")
 
 
 @dataclass(frozen=True)

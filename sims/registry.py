@@ -45,20 +45,6 @@ from sims import outcomes
 AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
 
 
-def Outcome(*, predicted, observed, error, tolerance, parts=(), details=None) -> outcomes.Outcome:
-    """Transitional: an :class:`sims.outcomes.Outcome` from the untyped fields of the first
-    claims (one headline number whose error kind is not stated, plus parts). Claims written as
-    simulate + compare build typed comparisons with :mod:`sims.outcomes` instead."""
-    headline = outcomes.Comparison("headline", "unclassified", predicted, observed, error, tolerance)
-    conditions = tuple(p if isinstance(p, outcomes.Condition) else outcomes.Condition(*p) for p in parts)
-    return outcomes.Outcome((headline,), conditions, dict(details or {}))
-
-
-def part(name: str, ok: bool, why: str) -> outcomes.Condition:
-    """One named condition of a multi-part claim, with the measured numbers in ``why``."""
-    return outcomes.Condition(name, ok, why)
-
-
 @dataclass(frozen=True)
 class Claim:
     """One checked result: where it comes from, what is measured, and how to check it.
@@ -208,19 +194,3 @@ def get(label: str) -> Claim:
         if c.id == label:
             return c
     raise ValueError(f"label must be one of {sorted(claims)} or their ids, got {label!r}")
-
-
-def first_order_outcome(errors, learning_rates, *, tolerance: float, parts=(), **details) -> outcomes.Outcome:
-    """The outcome of an O(lr) claim from its errors at learning rates lr and 2 lr.
-
-    Euler's global error at a fixed time is e(t) lr + O(lr^2), so err(2 lr) / err(lr) is
-    2 + O(lr): predicted 2, observed the measured ratio, and ``tolerance`` bounds the O(lr)
-    correction (the caller states why for its problem). A wrong closed form leaves an
-    error that does not shrink with lr, so the ratio falls towards 1 and the claim fails.
-    """
-    rate = outcomes.first_order(
-        "err(2 lr) / err(lr)", list(errors), list(learning_rates), tolerance=tolerance
-    )
-    return outcomes.Outcome(
-        (rate,), tuple(parts), {"errors": list(errors), "learning_rates": list(learning_rates), **details}
-    )

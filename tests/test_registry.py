@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sims import registry, report
+from sims import outcomes, registry, report
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = registry.all_claims()
@@ -40,13 +40,11 @@ def test_readme_table_is_generated_from_the_registry():
     )
 
 
-def test_outcome_passes_only_when_every_part_passes():
-    def legacy(**kw):
-        return registry.Outcome(predicted=1.0, observed=1.0, error=0.0, tolerance=0.1, **kw)
-
-    assert legacy().passed
-    assert not legacy(parts=(registry.part("x", False, ""),)).passed
-    assert not registry.Outcome(predicted=1.0, observed=2.0, error=float("nan"), tolerance=0.1).passed
+def test_outcome_passes_only_when_every_comparison_and_condition_passes():
+    good = outcomes.absolute("x", 1.0, 1.0, 0.1)
+    assert outcomes.Outcome((good,)).passed
+    assert not outcomes.Outcome((good,), (outcomes.condition("c", False, "why"),)).passed
+    assert not outcomes.Outcome((outcomes.absolute("x", 1.0, float("nan"), 0.1),)).passed
 
 
 def test_markdown_report_escapes_pipes():
@@ -83,3 +81,9 @@ def test_a_perturbation_that_raises_is_a_failed_outcome_not_a_crash():
 def test_a_bad_parameter_with_the_true_closed_form_is_still_a_value_error():
     with pytest.raises(ValueError, match="learning_rate"):
         registry.get("DL1").run(learning_rate=-1.0)
+
+
+def test_every_claim_is_a_simulation_and_a_comparison():
+    """Figures and maps ask a claim for its run: every claim registers simulate + compare."""
+    for label, claim in registry.all_claims().items():
+        assert claim.simulate_function is not None, f"{label} simulates inside its check"
