@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report bench lint clean env lock teach teach-html teach-screenshots
+.PHONY: figures test check report maps bench lint clean env lock teach teach-html teach-screenshots
 
 # Every package, transitive ones included, is pinned with its hashes in requirements.lock
 # (`make lock` refreshes it). uv, itself pinned, is bootstrapped inside .venv, so a fresh
 # machine needs only Python >= 3.11.
 UV_VERSION := 0.13.9
-LOCK_FLAGS := --extra test --extra teach --universal --fork-strategy fewest --python-version 3.11 \
+LOCK_FLAGS := --extra test --extra teach --extra cluster --universal --fork-strategy fewest --python-version 3.11 \
 	--generate-hashes
 
 $(STAMP): pyproject.toml requirements.lock
@@ -32,10 +32,15 @@ lock:
 ## env: only build the virtual environment
 env: $(STAMP)
 
-## figures: every figure (figures/out/) and the agreement report (results/) -- the main job
+## figures: every figure (figures/out/), the agreement report and the validity maps' summary (results/) -- the main job
 figures: $(STAMP)
 	$(BIN)/python figures/make_all.py
 	$(BIN)/python -m sims.report
+	$(BIN)/python -m sims.cli maps
+
+## maps: every validity map (results/maps/*.csv, results/validity.md); stored points are reused
+maps: $(STAMP)
+	$(BIN)/python -m sims.cli maps
 
 ## report: results/agreement.csv and results/agreement.md
 report: $(STAMP)

@@ -172,7 +172,9 @@ def claim(
 
 
 def all_claims() -> dict[str, Claim]:
-    """Every registered claim, in area order then label order, importing the area modules."""
+    """Every claim of the suite's areas, in area order then label order, importing the area
+    modules (a claim registered elsewhere, e.g. a test's toy map, is reachable by :func:`get`
+    only)."""
     for area in AREAS:
         if importlib.util.find_spec(f"sims.{area}") is not None:
             importlib.import_module(f"sims.{area}")
@@ -182,12 +184,12 @@ def all_claims() -> dict[str, Claim]:
         digits = "".join(ch for ch in c.label if ch.isdigit())
         return (order.get(c.area, len(order)), c.label.rstrip("0123456789"), int(digits or 0))
 
-    return {c.label: c for c in sorted(_REGISTRY.values(), key=key)}
+    return {c.label: c for c in sorted(_REGISTRY.values(), key=key) if c.area in order}
 
 
 def get(label: str) -> Claim:
     """The claim with this label (``"DL1"``) or id (``"deep_linear.mode_trajectory"``)."""
-    claims = all_claims()
+    claims = {**all_claims(), **_REGISTRY}
     if label in claims:
         return claims[label]
     for c in claims.values():

@@ -180,16 +180,18 @@ def validity_map(name: str, **fields) -> Callable:
 
 
 def all_maps() -> dict[str, ValidityMap]:
-    """Every registered map, in area order, importing the areas' ``maps`` modules."""
+    """Every map of the suite's areas, in area order, importing the areas' ``maps`` modules
+    (a map declared elsewhere, e.g. a test's toy map, is reachable by :func:`get` only)."""
     for area in registry.AREAS:
         if importlib.util.find_spec(f"sims.{area}") and importlib.util.find_spec(f"sims.{area}.maps"):
             importlib.import_module(f"sims.{area}.maps")
     order = {area: i for i, area in enumerate(registry.AREAS)}
-    return {m.name: m for m in sorted(_MAPS.values(), key=lambda m: (order.get(m.area, 99), m.name))}
+    ours = [m for m in _MAPS.values() if m.area in order]
+    return {m.name: m for m in sorted(ours, key=lambda m: (order[m.area], m.name))}
 
 
 def get(name: str) -> ValidityMap:
-    maps = all_maps()
+    maps = {**all_maps(), **_MAPS}
     if name not in maps:
         raise ValueError(f"map must be one of {sorted(maps)}, got {name!r}")
     return maps[name]
@@ -215,7 +217,7 @@ def grid(spec: ValidityMap, resolution: int | None = None, panels=None) -> pd.Da
     """The points of ``spec`` at ``resolution`` per axis: one row each (panel, x, y, key, seed)."""
     resolution = int(resolution or spec.resolution)
     rows = []
-    for panel in panels if panels is not None else spec.panels:
+    for index, panel in enumerate(panels if panels is not None else spec.panels):
         for y in spec.y.values(resolution):
             for x in spec.x.values(resolution):
                 x, y = _round(x), _round(y)
@@ -223,6 +225,7 @@ def grid(spec: ValidityMap, resolution: int | None = None, panels=None) -> pd.Da
                 rows.append(
                     dict(
                         map=spec.name,
+                        panel_index=index,
                         panel=json.dumps(dict(panel), sort_keys=True),
                         x=x,
                         y=y,
@@ -373,7 +376,7 @@ def run(
     if not frames:
         return wanted.assign(error=np.nan, tolerance=np.nan, z=np.nan)
     frame = pd.concat(frames, ignore_index=True)
-    frame = frame.sort_values(["panel", "y", "x"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["panel_index", "y", "x"], kind="stable").reset_index(drop=True)
     frame.attrs["computed_chunks"] = computed
     return frame
 
@@ -393,8 +396,8 @@ def _progress(total: int, name: str):
 
 def panel_frames(frame: pd.DataFrame):
     """(panel dict, its rows) for each panel of a map's frame, in order."""
-    for panel_json, rows in frame.groupby("panel", sort=True):
-        yield json.loads(panel_json), rows
+    for _, rows in frame.groupby("panel_index", sort=True):
+        yield json.loads(rows["panel"].iloc[0]), rows
 
 
 def log10_z(rows: pd.DataFrame) -> np.ndarray:
@@ -533,7 +536,7 @@ def write_csv(spec: ValidityMap, frame: pd.DataFrame, results: Path = RESULTS) -
         "status",
         "note",
     ]
-    ordered = frame.sort_values(["panel", "y", "x"], kind="stable")
+    ordered = frame.sort_values(["panel_index", "y", "x"], kind="stable")
     path = folder / f"{spec.name}.csv"
     ordered[columns].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
     ordered[["key", "seconds", "backend", "device", "code"]].to_csv(

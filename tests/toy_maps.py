@@ -2,11 +2,13 @@
 
 z = x^2 y / 0.5 on x, y in [0.1, 10]: the closed form "holds" (z <= 1) below the boundary
 y = 0.5 / x^2 and fails above it. ``SIMS_TOY_KILL`` names a file: the first chunk that finds
-it missing creates it and kills its worker process (a worker dying mid-chunk).
+it missing creates it and kills its worker process (a worker dying mid-chunk); only in a
+worker process. ``SIMS_TOY_LOG`` names a file that gets a line per chunk evaluated.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -46,10 +48,15 @@ def toy_wrong_boundary(x, **_):
 )
 def evaluate_toy(points, *, scale):
     kill = os.environ.get("SIMS_TOY_KILL")
-    if kill and not Path(kill).exists():
+    in_worker = multiprocessing.parent_process() is not None  # never kill the test process
+    if kill and in_worker and not Path(kill).exists():
         Path(kill).write_text("killed once")
         os._exit(1)
     EVALUATED.append(len(points))
+    log = os.environ.get("SIMS_TOY_LOG")
+    if log:  # one line per chunk evaluated, in any process
+        with open(log, "a") as handle:
+            handle.write(f"{len(points)}\n")
     out = []
     for p in points:
         # A seeded O(1e-3) jitter: results must not depend on the chunk (same seed, same bytes).
