@@ -137,6 +137,8 @@ class ValidityMap:
     quick_resolution: int = 6
     chunk: int = 32
     error_model: str = ""
+    # A documented disagreement of measured and predicted boundary (see Claim.finding).
+    finding: str = ""
 
     @property
     def other_axis(self) -> Axis:
@@ -511,6 +513,7 @@ def _register_claim(spec: ValidityMap) -> None:
         quick=dict(resolution=spec.quick_resolution),
         perturbations=dict(spec.wrong_boundaries),
         figures=(f"fig_map_{spec.area}_{spec.name.split('-')[-1].lower()}",),
+        finding=spec.finding,
     )(compare)
 
 
