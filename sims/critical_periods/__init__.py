@@ -5,7 +5,10 @@ The public names are re-exported here (``from sims.critical_periods import scala
 ``sim.euler_pathways``), and importing the package registers the claims.
 """
 
-from sims.critical_periods import claims
+from sims.critical_periods import (
+    claims,
+    maps,  # noqa: F401
+)
 from sims.critical_periods.claims import simulated_closing_times
 from sims.critical_periods.measures import (
     LogRatioRate,
