@@ -136,6 +136,8 @@ def validity_map(name: str) -> list[Path]:
                 color="gold",
                 mec="black",
                 label="defaults",
+                clip_on=False,
+                zorder=5,
             )
         ax.set_xscale("log" if spec.x.scale == "log" else "linear")
         ax.set_yscale("log" if spec.y.scale == "log" else "linear")
@@ -144,7 +146,8 @@ def validity_map(name: str) -> list[Path]:
         ax.set_xlabel(spec.x.label or spec.x.name)
         ax.set_ylabel(spec.y.label or spec.y.name)
         ax.set_title(", ".join(f"{k} = {v}" for k, v in json.loads(json.dumps(panel)).items()) or spec.name)
-    axes[0][0].legend(loc="best", fontsize=7, framealpha=0.85)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     fig.colorbar(mesh, ax=axes[0].tolist(), label="log10(error / tolerance)  (> 0: fails)")
     fig.suptitle(f"{spec.name} ({spec.claim}): {spec.title}")
     return save(fig, f"fig_map_{spec.area}_{spec.name.split('-')[-1].lower()}")
