@@ -161,36 +161,49 @@ class Derivation:
         )
 
     def evaluate(self, name: str, arguments: Mapping[str, np.ndarray], value: Callable[..., Any]) -> None:
-        """The proved expression ``value(**arguments at one point)`` at every point, evaluated
-        at :data:`DIGITS` digits on the exact float64 arguments (mpmath numbers) and rounded
-        to float64; complex results must be real to within 1e-40 of their size."""
+        """The proved expression ``value(**arguments at one point)`` at every point (the first
+        axis of each argument), evaluated at :data:`DIGITS` digits on the exact float64
+        arguments (mpmath numbers; arrays as mpmath matrices) and rounded to float64. ``value``
+        returns a number or a sequence of numbers; complex results must be real to within
+        1e-40 of their size."""
         import mpmath as mp
 
         if not any(i.name == name for i in self.identities):
             raise ValueError(f"evaluate {name!r} after deriving it")
         arguments = {k: np.asarray(v) for k, v in arguments.items()}
         count = len(next(iter(arguments.values())))
-        values = np.empty(count)
+        values = []
         with mp.workdps(DIGITS):
             for i in range(count):
                 point = {k: _mp(v[i]) for k, v in arguments.items()}
-                result = mp.mpmathify(value(**point))
-                if isinstance(result, mp.mpc):
-                    if abs(result.imag) > MPMATH_TOLERANCE * max(abs(result.real), 1):
-                        raise ValueError(f"{name}: complex value {result} at {point}")
-                    result = result.real
-                values[i] = float(result)
+                result = value(**point)
+                many = isinstance(result, (list, tuple))
+                row = [_real(name, mp.mpmathify(x), point) for x in (result if many else [result])]
+                values.append(row if many else row[0])
         self.points[name] = arguments
-        self.proved[name] = values
+        self.proved[name] = np.array(values, dtype=np.float64)
 
     def run(self) -> SymbolicRun:
         return SymbolicRun(tuple(self.identities), self.points, self.proved)
 
 
 def _mp(value):
+    """An exact mpmath copy of a float64 (or int, kept exact) argument; arrays as matrices."""
     import mpmath as mp
 
+    if np.ndim(value) > 0:
+        return mp.matrix(np.asarray(value, dtype=np.float64).tolist())
     return int(value) if isinstance(value, (int, np.integer)) else mp.mpf(float(value))
+
+
+def _real(name, value, point) -> float:
+    import mpmath as mp
+
+    if isinstance(value, mp.mpc):
+        if abs(value.imag) > MPMATH_TOLERANCE * max(abs(value.real), 1):
+            raise ValueError(f"{name}: complex value {value} at {point}")
+        value = value.real
+    return float(value)
 
 
 def lambdify(arguments, expression) -> Callable[..., Any]:
