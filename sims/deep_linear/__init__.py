@@ -5,7 +5,10 @@ The public names are re-exported here (``from sims.deep_linear import simulate_d
 ``sim.mode_strengths``), and importing the package registers the claims.
 """
 
-from sims.deep_linear import claims
+from sims.deep_linear import (
+    claims,
+    maps,  # noqa: F401
+)
 from sims.deep_linear.measures import (
     crossing_times,
     effective_initial_strengths,
