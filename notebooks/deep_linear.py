@@ -10,7 +10,7 @@ with app.setup:
 
     import theory.deep_linear as theory
     from sims import deep_linear as sim
-    from sims.engine import DivergenceError
+    from sims.engine import DivergenceError, stack_members
     from sims.linear_networks import product
 
     WIDTH = 4  # inputs, hidden units and outputs: three modes plus one spare direction
@@ -109,7 +109,9 @@ def simulate(singular_values, depth, init, scale, learning_rate):
         raise ValueError(
             f"{t_max / learning_rate:.0f} steps needed: raise the learning rate or the init scale"
         )
-    t, products, _ = sim.run_products(sim.stack([weights]), target, learning_rate=learning_rate, t_max=t_max)
+    t, products, _ = sim.run_products(
+        stack_members([weights]), target, learning_rate=learning_rate, t_max=t_max
+    )
     return dict(t=t, s=s, u=sim.mode_strengths(products[0], u, v), u0=u0, exact=exact)
 
 

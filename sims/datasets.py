@@ -1,5 +1,8 @@
 """Small datasets shared by the simulations.
 
+- :func:`hierarchy_features`: the feature-by-item matrix of a binary tree (Saxe, McClelland &
+  Ganguli 2019), the hierarchical task of deep_linear and critical_periods.
+- :func:`digits`: a balanced, scaled subset of scikit-learn's bundled 8x8 digits (NC7).
 - :func:`twelve_bit_task`: the 12-bit, 4096-pattern binary task in the spirit of
   Shwartz-Ziv & Tishby (2017, arXiv:1703.00810): every 12-bit pattern once, in binary
   counting order (most significant bit first), labelled by a rotation-invariant function of
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from theory._validate import integer_at_least
+
 N_BITS = 12
 DATA_SOURCES = ("published", "surrogate")
 DEFAULT_PUBLISHED_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "var_u.mat"
@@ -30,6 +35,42 @@ DEFAULT_PUBLISHED_PATH = Path(__file__).resolve().parents[2] / "shared" / "data"
 # "published", so the name can key the simulation cache.
 PUBLISHED_POSITIVES = 2118
 PUBLISHED_LABELS_SHA256 = "371b2b46a5052b4f69f7991ca141fb5afa1ac364ef7beb81ec900eecac2f86d9"
+
+
+def hierarchy_features(levels):
+    """Feature-by-item matrix of a binary tree: a feature per node, 1 on the items below it.
+
+    P = 2^L items are the leaves; shape (2^{L+1} - 1, 2^L), rows ordered root first, level by
+    level (Saxe, McClelland & Ganguli 2019, arXiv:1810.10531; Kleinman et al. 2024 use L = 3).
+    ``levels``: an integer in [0, 10] (the matrix has ~2^{2L+1} entries).
+    """
+    levels = integer_at_least("levels", levels, 0, 10)
+    items = 2**levels
+    return np.concatenate(
+        [np.kron(np.eye(2**k), np.ones((1, items // 2**k))) for k in range(levels + 1)], axis=0
+    )
+
+
+def digits(n_per_class):
+    """A balanced subset of scikit-learn's bundled 8x8 digits: inputs (10 n, 64), labels (10 n,).
+
+    The first ``n_per_class`` images of each digit (1 <= n <= 174, the smallest class), so
+    that the centred class means sum to zero. Every pixel is centred and all pixels share one
+    scale (unit mean square over the whole array): standardising each pixel on its own would
+    blow the rarely inked border pixels up to 40 standard deviations.
+    """
+    from sklearn.datasets import load_digits
+
+    x, labels = load_digits(return_X_y=True)
+    smallest = int(np.bincount(labels).min())
+    if isinstance(n_per_class, bool | np.bool_) or not (
+        float(n_per_class).is_integer() and 1 <= n_per_class <= smallest
+    ):
+        raise ValueError(f"n_per_class must be in [1, {smallest}], got {n_per_class}")
+    keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(10)])
+    x, labels = x[keep], labels[keep]
+    x = x - x.mean(axis=0)
+    return x / np.sqrt(np.mean(x**2)), labels
 
 
 def all_bit_patterns(n_bits: int = N_BITS) -> np.ndarray:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -136,6 +136,38 @@ def ensemble(seeds: Sequence[int], **hyper: Sequence[float] | float) -> pd.DataF
         raise ValueError(f"the ensemble must have at most {MAX_MEMBERS} members")
     index = pd.MultiIndex.from_product(list(columns.values()), names=list(columns))
     return index.to_frame(index=False)
+
+
+def stack_members(inits: Sequence[Any]) -> Any:
+    """One pytree of parameters with a leading member axis from one pytree per member.
+
+    ``stack_members([init(seed) for seed in seeds])`` is the ``params`` of :func:`train`; every
+    member's pytree has the same structure and leaf shapes.
+    """
+    inits = list(inits)
+    if not inits:
+        raise ValueError("inits must hold the parameters of at least one member")
+    return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *inits)
+
+
+class Batch(NamedTuple):
+    """The data of a supervised loss: inputs and targets, samples on axis 0."""
+
+    inputs: Any
+    targets: Any
+
+
+class RatePair(NamedTuple):
+    """The same simulation at learning rates lr and 2 lr: Euler's O(lr) error doubles."""
+
+    learning_rates: tuple[float, float]
+    runs: tuple  # the two runs, at lr then at 2 lr
+
+
+def rate_pair(simulate: Callable[[float], Any], learning_rate: float) -> RatePair:
+    """``simulate(lr)`` at lr and 2 lr, for claims that assert err(2 lr) / err(lr) = 2."""
+    rates = (learning_rate, 2 * learning_rate)
+    return RatePair(rates, tuple(simulate(lr) for lr in rates))
 
 
 def train(

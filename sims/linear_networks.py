@@ -1,6 +1,6 @@
 """Deep linear networks, shared by the areas that train them (deep_linear, critical_periods,
-rank_collapse): the end-to-end product, the squared loss, what to record, the decoupled start,
-and the hierarchical dataset of Saxe et al. 2019.
+rank_collapse): the end-to-end product, the squared loss, what to record, the balanced start,
+and deep matrix completion.
 
 Weights are a tuple (W_1, ..., W_D), W_k of shape (N_k, N_{k-1}); inputs are rows.
 """
@@ -8,11 +8,18 @@ Weights are a tuple (W_1, ..., W_D), W_k of shape (N_k, N_{k-1}); inputs are row
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
 
-from theory._validate import finite_matrix, integer_at_least, positive
+from sims import engine
+from theory._validate import finite_matrix, integer_at_least, non_negative
+from theory._validate import seed as valid_seed
+
+# Largest layer width and depth the helpers build (an n x n orthogonal draw costs O(n^3)).
+MAX_WIDTH = 4096
+MAX_DEPTH = 1000
 
 
 def product(weights):
@@ -22,10 +29,9 @@ def product(weights):
     return functools.reduce(lambda acc, w: w @ acc, weights[1:], weights[0])
 
 
-def squared_loss(weights, batch, hyper):
+def squared_loss(weights, batch: engine.Batch, hyper):
     """1/2 mean_p ||W_D...W_1 x_p - y_p||^2 (gradient flow time t = lr x step, tau = 1)."""
-    x, y = batch
-    residual = x @ product(weights).T - y
+    residual = batch.inputs @ product(weights).T - batch.targets
     return 0.5 * jnp.mean(jnp.sum(residual**2, axis=1))
 
 
@@ -33,49 +39,121 @@ def observe_product(weights, data, hyper):
     return {"product": product(weights)}
 
 
-def decoupled_init(u, v, u0, widths, *, rng):
-    """Weights (W_1..W_D) whose product is U diag(u0) V^T, balanced across layers.
+def layer_widths(widths):
+    """``widths`` (N_0, ..., N_D) as a tuple of 2 to MAX_DEPTH + 1 ints in [1, MAX_WIDTH]."""
+    if isinstance(widths, (str, bytes)) or not np.iterable(widths) or not 2 <= len(widths) <= MAX_DEPTH + 1:
+        raise ValueError(f"widths must be a sequence of 2 to {MAX_DEPTH + 1} layer sizes, got {widths!r}")
+    return tuple(integer_at_least("widths", n, 1, MAX_WIDTH) for n in widths)
 
-    Every layer carries each mode with strength u0^{1/D}; the hidden singular vectors are
-    random orthonormal (Saxe et al. 2014's decoupled start). ``widths`` = (N_in, hidden...,
-    N_out); u (N_out, modes), v (N_in, modes), u0 (modes,).
+
+def random_orthonormal(rng, n, columns):
+    """(n, columns) orthonormal columns: the first columns of the QR factor of an n x n Gaussian."""
+    return np.linalg.qr(rng.standard_normal((n, n)))[0][:, :columns]
+
+
+def balanced_init(strengths, widths, *, rng, u=None, v=None):
+    """Weights (W_1..W_D) whose product is U diag(strengths) V^T, balanced across layers.
+
+    W_k = Q_k diag(s^{1/D}) Q_{k-1}^T with Q_0 = V, Q_D = U and random orthonormal hidden
+    bases Q_1..Q_{D-1}: every layer carries each mode with strength s^{1/D}, and
+    W_{k+1}^T W_{k+1} = W_k W_k^T (Saxe et al. 2014's decoupled start; Arora et al. 2018's
+    balanced start). ``widths`` = (N_in, hidden..., N_out); ``strengths`` (modes,), or a
+    scalar for min(widths) modes; u (N_out, modes) and v (N_in, modes) are drawn from ``rng``
+    (v first, u last, the hidden bases between) where not given.
     """
-    u0 = positive("u0", u0)
-    u, v = finite_matrix("u", u), finite_matrix("v", v)
-    if isinstance(widths, (str, bytes)) or not np.iterable(widths) or len(widths) < 2:
-        raise ValueError(f"widths must be a sequence of >= 2 layer sizes, got {widths!r}")
-    widths = [integer_at_least("widths", n, 1, 4096) for n in widths]
-    if (
-        u0.ndim != 1
-        or u.shape != (widths[-1], u0.size)
-        or v.shape != (widths[0], u0.size)
-        or min(widths) < u0.size
-    ):
+    strengths = non_negative("strengths", strengths)
+    widths = layer_widths(widths)
+    if strengths.ndim == 0:
+        strengths = np.full(min(widths), float(strengths))
+    if strengths.ndim != 1 or not 1 <= strengths.size <= min(widths):
         raise ValueError(
-            f"u (N_out, modes), v (N_in, modes), u0 (modes,) and widths (every "
-            f"width >= modes) must agree, got {u.shape}, {v.shape}, {u0.shape}, "
-            f"{widths}"
+            f"strengths must be a scalar or have shape (modes,), 1 <= modes <= min(widths) = "
+            f"{min(widths)}, got shape {strengths.shape}"
         )
+    modes = strengths.size
+    for name, basis, width in (("u", u, widths[-1]), ("v", v, widths[0])):
+        if basis is not None and finite_matrix(name, basis).shape != (width, modes):
+            raise ValueError(f"{name} must have shape ({width}, {modes}), got {np.shape(basis)}")
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
-    depth = len(widths) - 1
-    bases = [v]
-    for width in widths[1:-1]:
-        bases.append(np.linalg.qr(rng.standard_normal((width, width)))[0][:, : u0.size])
-    bases.append(u)
-    scale = u0 ** (1.0 / depth)
-    return tuple((bases[k + 1] * scale) @ bases[k].T for k in range(depth))
+    bases = [random_orthonormal(rng, widths[0], modes) if v is None else np.asarray(v, dtype=np.float64)]
+    bases += [random_orthonormal(rng, width, modes) for width in widths[1:-1]]
+    bases.append(random_orthonormal(rng, widths[-1], modes) if u is None else np.asarray(u, dtype=np.float64))
+    scale = strengths ** (1.0 / (len(widths) - 1))
+    return tuple((bases[k + 1] * scale) @ bases[k].T for k in range(len(widths) - 1))
 
 
-def hierarchy_features(levels):
-    """Feature-by-item matrix of a binary tree: a feature per node, 1 on the items below it.
+# ----------------------------------------------------------------------------- matrix completion
 
-    P = 2^L items are the leaves; shape (2^{L+1} - 1, 2^L), rows ordered root first, level by
-    level (Saxe, McClelland & Ganguli 2019, arXiv:1810.10531; Kleinman et al. 2024 use L = 3).
-    ``levels``: an integer in [0, 10] (the matrix has ~2^{2L+1} entries).
+
+class CompletionTask(NamedTuple):
+    """Deep matrix completion: a target matrix and which of its entries are observed."""
+
+    target: np.ndarray  # (n, n)
+    observed: np.ndarray  # (n, n) 1.0 on the observed entries, else 0.0
+    deficit: np.ndarray  # (n, n) 1.0 on the entries observed while pre-training (within observed)
+
+
+def completion_task(*, n, rank, observed, deficit_observed=0, seed):
+    """A rank-``rank`` n x n target with RMS entry 1 and the nested masks (deficit within full).
+
+    The target is G H with G (n, rank), H (rank, n) standard normal, rescaled to RMS entry 1;
+    the first ``observed`` entries of a random permutation are observed, the first
+    ``deficit_observed`` of them also while pre-training. n in [1, 4096]; rank in [1, n];
+    0 <= deficit_observed <= observed <= n^2.
     """
-    levels = integer_at_least("levels", levels, 0, 10)
-    items = 2**levels
-    return np.concatenate(
-        [np.kron(np.eye(2**k), np.ones((1, items // 2**k))) for k in range(levels + 1)], axis=0
+    n = integer_at_least("n", n, 1, MAX_WIDTH)
+    rank = integer_at_least("rank", rank, 1, n)
+    observed = integer_at_least("observed", observed, 0, n * n)
+    deficit_observed = integer_at_least("deficit_observed", deficit_observed, 0, observed)
+    rng = np.random.default_rng(valid_seed("seed", seed))
+    target = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
+    target *= n / np.linalg.norm(target)
+    order = rng.permutation(n * n)
+    deficit, full = (
+        np.isin(np.arange(n * n), order[:m]).reshape(n, n).astype(float) for m in (deficit_observed, observed)
     )
+    return CompletionTask(target, full, deficit)
+
+
+def completion_loss(weights, task: CompletionTask, hyper):
+    """1/2 sum over the entries observed now of (W_D...W_1 - target)^2, over their number.
+
+    The entries observed now: ``task.deficit`` before the member's ``pretrain_epochs`` (when
+    it sets one), ``task.observed`` from then on. A member that sets ``normaliser`` divides
+    by that instead of the number of entries.
+    """
+    mask = task.observed
+    if "pretrain_epochs" in hyper:
+        mask = jnp.where(hyper["epoch"] < hyper["pretrain_epochs"], task.deficit, task.observed)
+    residual = (product(weights) - task.target) * mask
+    return 0.5 * jnp.sum(residual**2) / (hyper["normaliser"] if "normaliser" in hyper else jnp.sum(mask))
+
+
+def observe_completion(weights, task: CompletionTask, hyper):
+    """Mean squared error on the never-observed (test) and observed (train) entries, and the
+    singular values of the end-to-end matrix."""
+    end_to_end = product(weights)
+    error = (end_to_end - task.target) ** 2
+    unobserved = 1.0 - task.observed
+    return {
+        "test": jnp.sum(error * unobserved) / jnp.sum(unobserved),
+        "train": jnp.sum(error * task.observed) / jnp.sum(task.observed),
+        "singular_values": jnp.linalg.svd(end_to_end, compute_uv=False),
+    }
+
+
+def train_completion(weights, task: CompletionTask, *, members, epochs):
+    """Full-batch GD on :func:`completion_loss` from ``weights`` (a member axis first), one
+    member per row of ``members`` (see :func:`sims.engine.train`); the final ``loss``,
+    ``test`` and ``train`` errors and ``singular_values``, each with a member axis first."""
+    result = engine.train(
+        completion_loss,
+        weights,
+        task,
+        members=members,
+        epochs=epochs,
+        record_every=epochs,
+        observe=observe_completion,
+    )
+    return {name: value[:, -1] for name, value in result.records.items()}

@@ -66,7 +66,9 @@ def test_DL7_symbolic_proofs_at_random_points(seed):
 def test_learning_rate_above_stability_bound_reports_divergence(factor):
     target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
     u, s, v = sim.svd(target)
-    init = sim.stack([sim.decoupled_init(u, v, np.full(3, 0.5), (5, 5, 5), rng=np.random.default_rng(0))])
+    init = engine.stack_members(
+        [sim.balanced_init(np.full(3, 0.5), (5, 5, 5), u=u, v=v, rng=np.random.default_rng(0))]
+    )
     lr = factor * float(dl.stable_learning_rate(3.0, 2))
     with pytest.raises(engine.DivergenceError, match="stability bound"):
         sim.run_products(init, target, learning_rate=lr, t_max=500 * lr)
@@ -93,9 +95,10 @@ def test_divergence_above_the_bound_names_only_the_members_that_diverged():
     target = sim.random_target([3.0, 2.0, 1.0], 5, 5)
     u, s, v = sim.svd(target)
     inits = [
-        sim.decoupled_init(u, v, np.full(3, a), (5, 5, 5), rng=np.random.default_rng(0)) for a in (0.5, 20.0)
+        sim.balanced_init(np.full(3, a), (5, 5, 5), u=u, v=v, rng=np.random.default_rng(0))
+        for a in (0.5, 20.0)
     ]
     lr = 1.05 * float(dl.stable_learning_rate(3.0, 2))
     with pytest.raises(engine.DivergenceError, match="1 of 2 members failed") as info:
-        sim.run_products(sim.stack(inits), target, learning_rate=lr, t_max=500 * lr)
+        sim.run_products(engine.stack_members(inits), target, learning_rate=lr, t_max=500 * lr)
     assert info.value.members["seed"].tolist() == [1]

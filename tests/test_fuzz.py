@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 THEORY_MODULES = ("deep_linear", "rank_collapse", "critical_periods", "information", "neural_collapse")
 SIMS_HELPERS = {
     "sims.engine": ("record_schedule", "ensemble"),
-    "sims.linear_networks": ("product", "decoupled_init", "hierarchy_features"),
+    "sims.linear_networks": ("product", "balanced_init", "completion_task"),
+    "sims.datasets": ("hierarchy_features",),
     "sims.deep_linear": (
         "whitened_task",
         "target_with_modes",
@@ -53,9 +54,8 @@ SIMS_HELPERS = {
         "fit_slope",
         "predicted_token_ratio",
         "jacobian_variance_width_bias",
-        "balanced_init",
     ),
-    "sims.critical_periods": ("euler_pathways", "completion_task", "aligned_pathway"),
+    "sims.critical_periods": ("euler_pathways", "aligned_pathway"),
 }
 # Seconds a single call may take (valid calls take < 1 s; see test_valid_calls_are_quick).
 TIME_LIMIT = 5.0
@@ -166,11 +166,15 @@ VALID_CALLS = {
     "sims.engine:record_schedule": ((100,), {"every": 10, "log_points": None}),
     "sims.engine:ensemble": (([0, 1],), {"learning_rate": [1e-2, 5e-3]}),
     "sims.linear_networks:product": (((np.eye(2), 2.0 * np.eye(2)),), {}),
-    "sims.linear_networks:decoupled_init": (
-        (np.eye(2), np.eye(3)[:, :2], [0.1, 0.2], (3, 4, 2)),
-        {"rng": Rng},
+    "sims.linear_networks:balanced_init": (
+        ([0.1, 0.2], (3, 4, 2)),
+        {"rng": Rng, "u": np.eye(2), "v": np.eye(3)[:, :2]},
     ),
-    "sims.linear_networks:hierarchy_features": ((2,), {}),
+    "sims.linear_networks:completion_task": (
+        (),
+        {"n": 4, "rank": 1, "observed": 8, "deficit_observed": 4, "seed": 0},
+    ),
+    "sims.datasets:hierarchy_features": ((2,), {}),
     "sims.deep_linear:whitened_task": (([[1.0, 0.0, 0.0], [0.0, 0.5, 0.0]],), {"seed": 0}),
     "sims.deep_linear:target_with_modes": (([2.0, 1.0], 3, 2), {"seed": 0}),
     "sims.deep_linear:random_init": (((3, 4, 2), "gaussian", 0.1), {"seed": 0}),
@@ -206,14 +210,9 @@ VALID_CALLS = {
     "sims.rank_collapse:fit_slope": (([0.0, 1.0, 2.0, 3.0], [0.1, 2.0, 4.1, 5.9]), {}),
     "sims.rank_collapse:predicted_token_ratio": ((2.0, 1.0, 0.5, 8), {}),
     "sims.rank_collapse:jacobian_variance_width_bias": ((4, 512, "gaussian"), {}),
-    "sims.rank_collapse:balanced_init": (([1.0, 0.5], 2, 3, Rng), {}),
     "sims.critical_periods:euler_pathways": (
         (np.array([2.0, 1.0]), 2, 1e-3, 0.0, 1.0),
         {"learning_rate": 0.05, "steps": 40},
-    ),
-    "sims.critical_periods:completion_task": (
-        (),
-        {"n": 4, "rank": 1, "observed": 8, "deficit_observed": 4, "seed": 0},
     ),
     "sims.critical_periods:aligned_pathway": ((np.eye(2), np.eye(3)[:, :2], 0.1, 2, 4, Rng), {}),
 }

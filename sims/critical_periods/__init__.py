@@ -22,9 +22,7 @@ from sims.critical_periods.models import (
     CP3_WINDOWS,
     CompletionRun,
     PathwayRun,
-    RatePair,
     aligned_pathway,
-    completion_task,
     hierarchy_task,
     learning_gate,
     scalar_feature,
@@ -37,6 +35,8 @@ from sims.critical_periods.models import (
     simulate_pathways,
     two_pathway_loss,
 )
+from sims.engine import RatePair
+from sims.linear_networks import completion_task
 
 __all__ = [
     "CP3_WINDOWS", "CompletionRun", "LogRatioRate", "PathwayRun", "RatePair", "aligned_pathway",

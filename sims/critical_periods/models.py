@@ -34,9 +34,9 @@ import pandas as pd
 import theory.critical_periods as theory
 from sims import engine
 from sims.cache import cached
-from sims.linear_networks import decoupled_init, hierarchy_features, product
+from sims.datasets import hierarchy_features
+from sims.linear_networks import balanced_init, completion_task, product, train_completion
 from theory._validate import finite_matrix, integer_at_least
-from theory._validate import seed as valid_seed
 
 # The deficit windows of claims CP3 and CP5 on one scalar feature (sigma = 1): length and
 # onset varied around the feature's learning time, and one after it is learned.
@@ -57,13 +57,6 @@ class PathwayRun(NamedTuple):
     learning_rate: float
 
 
-class RatePair(NamedTuple):
-    """The same simulation at learning rates lr and 2 lr: Euler's O(lr) error doubles."""
-
-    learning_rates: tuple[float, float]
-    runs: tuple[PathwayRun, PathwayRun]
-
-
 class CompletionRun(NamedTuple):
     """Deep matrix completion after deficit pre-training, one row per initialisation."""
 
@@ -81,7 +74,7 @@ class CompletionRun(NamedTuple):
 
 def hierarchy_task():
     """The paper's 8 items (one-hot inputs, as rows) and their 15 hierarchical features."""
-    return np.eye(8), hierarchy_features(3).T
+    return engine.Batch(np.eye(8), hierarchy_features(3).T)
 
 
 def learning_gate(hyper):
@@ -94,15 +87,15 @@ def learning_gate(hyper):
     return 1.0 - overlap / lr
 
 
-def two_pathway_loss(params, batch, hyper):
-    x, y = batch
+def two_pathway_loss(params, batch: engine.Batch, hyper):
     gate = learning_gate(hyper)
     # b's value is kept, its gradient scaled by the gate (stopped inside the deficit)
     pathway_b = [
         jnp.where(gate == 0.0, jax.lax.stop_gradient(w), gate * w + (1.0 - gate) * jax.lax.stop_gradient(w))
         for w in params["b"]
     ]
-    residual = x @ (product(params["a"]) + product(pathway_b)).T - hyper["target_scale"] * y
+    outputs = batch.inputs @ (product(params["a"]) + product(pathway_b)).T
+    residual = outputs - hyper["target_scale"] * batch.targets
     return 0.5 * jnp.sum(residual**2)
 
 
@@ -114,11 +107,8 @@ def aligned_pathway(u, v, k0, depth, width, rng):
     """Layers (W_1..W_D) with product U diag(k0) V^T, every layer carrying k0^{1/D} per mode."""
     depth = integer_at_least("depth", depth, 1, theory.MAX_DEPTH)
     u, v = finite_matrix("u", u), finite_matrix("v", v)
-    return list(
-        decoupled_init(
-            u, v, np.full(v.shape[1], k0), (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],), rng=rng
-        )
-    )
+    widths = (v.shape[0],) + (width,) * (depth - 1) + (u.shape[0],)
+    return list(balanced_init(np.full(v.shape[1], k0), widths, u=u, v=v, rng=rng))
 
 
 def _task(task):
@@ -147,7 +137,7 @@ def simulate_pathways(*, task, depth, learning_rate, t_max, runs, points=50, see
     for run in runs:
         rng = np.random.default_rng(seed)
         inits.append({p: aligned_pathway(u, v, run["k0"], depth, width, rng) for p in "ab"})
-    params = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *inits)
+    params = engine.stack_members(inits)
     members = pd.DataFrame(
         [
             {
@@ -164,7 +154,7 @@ def simulate_pathways(*, task, depth, learning_rate, t_max, runs, points=50, see
     result = engine.train(
         two_pathway_loss,
         params,
-        (x, y),
+        engine.Batch(x, y),
         members=members,
         epochs=epochs,
         record_epochs=record,
@@ -201,47 +191,7 @@ def scalar_feature(*, depth, k0, learning_rate, t_max, windows=None):
     )
 
 
-def _rate_pair(simulate, learning_rate) -> RatePair:
-    rates = (learning_rate, 2 * learning_rate)
-    return RatePair(rates, tuple(simulate(lr) for lr in rates))
-
-
 # ----------------------------------------------------------------------------- matrix completion
-
-
-def completion_loss(weights, data, hyper):
-    deficit, full, target = data
-    mask = jnp.where(hyper["epoch"] < hyper["pretrain_epochs"], deficit, full)
-    residual = (product(weights) - target) * mask
-    return 0.5 * jnp.sum(residual**2) / jnp.sum(mask)
-
-
-def observe_completion(weights, data, hyper):
-    _, full, target = data
-    error = (product(weights) - target) ** 2
-    return {
-        "test": jnp.sum(error * (1.0 - full)) / jnp.sum(1.0 - full),
-        "train": jnp.sum(error * full) / jnp.sum(full),
-    }
-
-
-def completion_task(*, n, rank, observed, deficit_observed, seed):
-    """A rank-``rank`` n x n target with RMS entry 1 and the nested masks (deficit within full).
-
-    n in [1, 4096]; rank in [1, n]; 0 <= deficit_observed <= observed <= n^2.
-    """
-    n = integer_at_least("n", n, 1, 4096)
-    rank = integer_at_least("rank", rank, 1, n)
-    observed = integer_at_least("observed", observed, 0, n * n)
-    deficit_observed = integer_at_least("deficit_observed", deficit_observed, 0, observed)
-    rng = np.random.default_rng(valid_seed("seed", seed))
-    target = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
-    target *= n / np.linalg.norm(target)
-    order = rng.permutation(n * n)
-    masks = [
-        np.isin(np.arange(n * n), order[:m]).reshape(n, n).astype(float) for m in (deficit_observed, observed)
-    ]
-    return target, masks[0], masks[1]
 
 
 @cached
@@ -263,30 +213,20 @@ def simulate_completion(
     mask for each of ``pretrain_epochs``, then on the full mask, ``epochs`` steps in all, for
     ``inits`` independent initialisations (the paper's Gaussian init of end-to-end scale
     ``init_scale``: entries N(0, init_scale^{2/D}/n)). A :class:`CompletionRun`."""
-    target, deficit, full = completion_task(
-        n=n, rank=rank, observed=observed, deficit_observed=deficit_observed, seed=seed
-    )
+    task = completion_task(n=n, rank=rank, observed=observed, deficit_observed=deficit_observed, seed=seed)
     rng = np.random.default_rng(seed + 1)
     init = init_scale ** (1.0 / depth) / np.sqrt(n) * rng.standard_normal((inits, depth, n, n))
     members = engine.ensemble(range(inits), learning_rate=learning_rate, pretrain_epochs=pretrain_epochs)
     params = [np.repeat(init[:, k], len(pretrain_epochs), axis=0) for k in range(depth)]
-    result = engine.train(
-        completion_loss,
-        params,
-        (deficit, full, target),
-        members=members,
-        epochs=epochs,
-        record_every=epochs,
-        observe=observe_completion,
-    )
+    final = train_completion(params, task, members=members, epochs=epochs)
     shape = (inits, len(pretrain_epochs))
     return CompletionRun(
         depth=depth,
         pretrain_epochs=tuple(pretrain_epochs),
-        test=result.records["test"][:, -1].reshape(shape),
-        train=result.records["train"][:, -1].reshape(shape),
-        target=target,
-        full=full,
+        test=final["test"].reshape(shape),
+        train=final["train"].reshape(shape),
+        target=task.target,
+        full=task.observed,
         init=tuple(product(list(w)) for w in init),
     )
 
@@ -295,9 +235,9 @@ def simulate_completion(
 
 
 @cached
-def simulate_pathway_dynamics(*, depth, k0, window, learning_rate, t_max) -> RatePair:
+def simulate_pathway_dynamics(*, depth, k0, window, learning_rate, t_max) -> engine.RatePair:
     """Claim CP1: the hierarchical task (8 modes) under one deficit window, at lr and 2 lr."""
-    return _rate_pair(
+    return engine.rate_pair(
         lambda lr: simulate_pathways(
             task="hierarchy", depth=depth, learning_rate=lr, t_max=t_max, runs=_windowed(k0, [window])
         ),
@@ -306,10 +246,10 @@ def simulate_pathway_dynamics(*, depth, k0, window, learning_rate, t_max) -> Rat
 
 
 @cached
-def simulate_depth2_final_share(*, k0, duration, learning_rate, t_after) -> RatePair:
+def simulate_depth2_final_share(*, k0, duration, learning_rate, t_after) -> engine.RatePair:
     """Claim CP2: the hierarchical task at D = 2, deficit [0, duration), run to
     duration + t_after, at lr and 2 lr."""
-    return _rate_pair(
+    return engine.rate_pair(
         lambda lr: simulate_pathways(
             task="hierarchy",
             depth=2,
@@ -322,11 +262,11 @@ def simulate_depth2_final_share(*, k0, duration, learning_rate, t_after) -> Rate
 
 
 @cached
-def simulate_deficit_windows(*, depths, k0, learning_rate, t_max) -> tuple[RatePair, ...]:
+def simulate_deficit_windows(*, depths, k0, learning_rate, t_max) -> tuple[engine.RatePair, ...]:
     """Claims CP3 and CP5 (one run serves both): one scalar feature under every window of
     CP3_WINDOWS, at each depth (in the order of ``depths``) and at lr and 2 lr."""
     return tuple(
-        _rate_pair(
+        engine.rate_pair(
             lambda lr, d=depth: scalar_feature(depth=d, k0=k0, learning_rate=lr, t_max=t_max), learning_rate
         )
         for depth in depths
@@ -334,7 +274,7 @@ def simulate_deficit_windows(*, depths, k0, learning_rate, t_max) -> tuple[RateP
 
 
 @cached
-def simulate_closing_time(*, sigmas, epsilon, duration, onsets, learning_rate) -> RatePair:
+def simulate_closing_time(*, sigmas, epsilon, duration, onsets, learning_rate) -> engine.RatePair:
     """Claim CP4: one scalar feature per (sigma, onset), D = 2, k0 = epsilon sigma, deficit
     [onset, onset + duration) / sigma (the feature's own time unit), at lr and 2 lr; members
     in the order sigma-major. Runs 12 / min(sigma) past the last deficit (converged)."""
@@ -344,41 +284,13 @@ def simulate_closing_time(*, sigmas, epsilon, duration, onsets, learning_rate) -
         for o in onsets
     ]
     t_max = (max(onsets) + duration + 12.0) / min(sigmas)
-    return _rate_pair(
+    return engine.rate_pair(
         lambda lr: simulate_pathways(task="scalar", depth=2, learning_rate=lr, t_max=t_max, runs=runs),
         learning_rate,
     )
 
 
-@cached
-def simulate_matrix_completion(
-    *,
-    depths,
-    n,
-    rank,
-    observed,
-    deficit_observed,
-    pretrain_epochs,
-    epochs,
-    learning_rate,
-    init_scale,
-    inits,
-    seed=0,
-) -> tuple[CompletionRun, ...]:
-    """Claim CP6: :func:`simulate_completion` at each depth, in the order of ``depths``."""
-    return tuple(
-        simulate_completion(
-            depth=d,
-            n=n,
-            rank=rank,
-            observed=observed,
-            deficit_observed=deficit_observed,
-            pretrain_epochs=pretrain_epochs,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            init_scale=init_scale,
-            inits=inits,
-            seed=seed,
-        )
-        for d in depths
-    )
+def simulate_matrix_completion(*, depths, **params) -> tuple[CompletionRun, ...]:
+    """Claim CP6: :func:`simulate_completion` (each depth cached) at each depth, in the order
+    of ``depths``; ``params`` are the other arguments of :func:`simulate_completion`."""
+    return tuple(simulate_completion(depth=depth, **params) for depth in depths)

@@ -5,6 +5,7 @@ The public names are re-exported here (``from sims.deep_linear import simulate_d
 ``sim.mode_strengths``), and importing the package registers the claims.
 """
 
+from sims.datasets import hierarchy_features
 from sims.deep_linear import (
     claims,
     maps,  # noqa: F401
@@ -23,7 +24,6 @@ from sims.deep_linear.models import (
     HierarchyRun,
     LambdaBalancedRun,
     RandomInitRun,
-    RatePair,
     SymbolicRun,
     hierarchy_target,
     lambda_balanced_init,
@@ -39,20 +39,20 @@ from sims.deep_linear.models import (
     simulate_progressive_differentiation,
     simulate_random_init,
     simulate_symbolic_proofs,
-    stack,
     target_with_modes,
     whitened_task,
 )
-from sims.linear_networks import decoupled_init, hierarchy_features
+from sims.engine import RatePair
+from sims.linear_networks import balanced_init
 
 __all__ = [
     "MAX_WIDTH", "DecoupledRun", "HierarchyRun", "LambdaBalancedRun", "RandomInitRun", "RatePair",
-    "SymbolicRun", "claims", "crossing_times", "decoupled_init", "effective_initial_strengths",
+    "SymbolicRun", "balanced_init", "claims", "crossing_times", "effective_initial_strengths",
     "hierarchy_features", "hierarchy_target", "lambda_balanced_init", "mode_strengths",
     "random_init", "random_target", "run_products", "simulate_decoupled",
     "simulate_deep_mode_trajectory", "simulate_depth_sweep", "simulate_lambda_balanced",
     "simulate_lambda_balanced_dynamics", "simulate_mode_trajectory",
     "simulate_progressive_differentiation", "simulate_random_init", "simulate_symbolic_proofs",
-    "stack", "steps_to_loss", "svd", "target_with_modes", "theory_steps_to_loss",
+    "steps_to_loss", "svd", "target_with_modes", "theory_steps_to_loss",
     "whitened_task",
 ]  # fmt: skip

@@ -22,6 +22,7 @@ from scipy.stats import ortho_group
 import theory.deep_linear as theory
 from sims import engine
 from sims.cache import cached
+from sims.datasets import hierarchy_features
 from sims.deep_linear.measures import (
     crossing_times,
     effective_initial_strengths,
@@ -31,9 +32,11 @@ from sims.deep_linear.measures import (
     theory_steps_to_loss,
 )
 from sims.linear_networks import (
-    decoupled_init,
-    hierarchy_features,
+    MAX_WIDTH,
+    balanced_init,
+    layer_widths,
     observe_product,
+    random_orthonormal,
     squared_loss,
 )
 from theory._validate import (
@@ -45,21 +48,18 @@ from theory._validate import (
 )
 from theory._validate import seed as valid_seed
 
-# Largest matrix side the helpers build (an n x n orthogonal draw costs O(n^3)).
-MAX_WIDTH = 4096
-
 # ----------------------------------------------------------------------------- data and inits
 
 
 def whitened_task(sigma_yx, *, seed=0):
-    """Inputs X (P = N1 samples) with X^T X / P = I and targets Y = X sigma_yx^T."""
+    """Inputs X (P = N1 samples) with X^T X / P = I and targets Y = X sigma_yx^T, a Batch."""
     sigma_yx = finite_matrix("sigma_yx", sigma_yx)
     seed = valid_seed("seed", seed)
     n_in = sigma_yx.shape[1]
     if n_in > MAX_WIDTH:
         raise ValueError(f"sigma_yx must have at most {MAX_WIDTH} columns, got {n_in}")
     x = np.sqrt(n_in) * ortho_group.rvs(n_in, random_state=seed) if n_in > 1 else np.ones((1, 1))
-    return x, x @ sigma_yx.T
+    return engine.Batch(x, x @ sigma_yx.T)
 
 
 def target_with_modes(singular_values, n_in, n_out, *, seed=0):
@@ -73,8 +73,8 @@ def target_with_modes(singular_values, n_in, n_out, *, seed=0):
             f"{min(n_in, n_out)} values, got shape {s.shape}"
         )
     rng = np.random.default_rng(valid_seed("seed", seed))
-    u = np.linalg.qr(rng.standard_normal((n_out, n_out)))[0][:, : s.size]
-    v = np.linalg.qr(rng.standard_normal((n_in, n_in)))[0][:, : s.size]
+    u = random_orthonormal(rng, n_out, s.size)
+    v = random_orthonormal(rng, n_in, s.size)
     return (u * s) @ v.T, u, v
 
 
@@ -93,7 +93,7 @@ def random_init(widths, kind, scale, *, seed=0):
     """Gaussian (entries N(0, scale^2)) or scaled orthogonal weights of the given widths."""
     one_of("kind", kind, ("gaussian", "orthogonal"))
     scale = scalar("scale", non_negative("scale", scale))
-    widths = _widths(widths)
+    widths = layer_widths(widths)
     rng = np.random.default_rng(valid_seed("seed", seed))
     weights = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
@@ -105,13 +105,6 @@ def random_init(widths, kind, scale, *, seed=0):
         else:
             raise ValueError(f"kind must be 'gaussian' or 'orthogonal', got {kind!r}")
     return tuple(weights)
-
-
-def _widths(widths):
-    """``widths`` as a tuple of at least two ints in [1, MAX_WIDTH]."""
-    if isinstance(widths, (str, bytes)) or not np.iterable(widths) or len(widths) < 2:
-        raise ValueError(f"widths must be a sequence of >= 2 layer sizes, got {widths!r}")
-    return tuple(integer_at_least("widths", n, 1, MAX_WIDTH) for n in widths)
 
 
 def lambda_balanced_init(n_in, hidden, n_out, lam, scale, *, seed=0):
@@ -154,11 +147,6 @@ def lambda_balanced_init(n_in, hidden, n_out, lam, scale, *, seed=0):
     return w1, w2
 
 
-def stack(inits):
-    """A list of per-member weight tuples -> one tuple of arrays with a member axis."""
-    return tuple(np.stack(layer) for layer in zip(*inits, strict=True))
-
-
 # ----------------------------------------------------------------------------- training
 
 
@@ -170,7 +158,7 @@ def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0, 
     reported as divergence even when the loss stays finite (GD then oscillates, or falls
     onto the saddle at the origin, and never converges), naming the bound.
     """
-    x, y = whitened_task(sigma_yx, seed=seed)
+    data = whitened_task(sigma_yx, seed=seed)
     epochs = int(round(t_max / learning_rate))
     n_members, depth = weights[0].shape[0], len(weights)
     members = engine.ensemble(range(n_members), learning_rate=learning_rate)
@@ -178,7 +166,7 @@ def run_products(weights, sigma_yx, *, learning_rate, t_max, points=60, seed=0, 
     result = engine.train(
         squared_loss,
         weights,
-        (x, y),
+        data,
         members=members,
         epochs=epochs,
         record_every=max(epochs // points, 1),
@@ -221,13 +209,6 @@ class DecoupledRun(NamedTuple):
     learning_rate: float
 
 
-class RatePair(NamedTuple):
-    """The same simulation at learning rates lr and 2 lr: Euler's O(lr) error halves."""
-
-    learning_rates: tuple[float, float]
-    runs: tuple  # the two runs, at lr then at 2 lr
-
-
 class RandomInitRun(NamedTuple):
     """Two-layer GD from small Gaussian starts, one member per seed (claim DL2)."""
 
@@ -244,7 +225,7 @@ class HierarchyRun(NamedTuple):
 
     target: np.ndarray  # (2^{L+1} - 1, 2^L) Sigma_yx
     singular_values: np.ndarray  # (2^L,) numpy's SVD, descending
-    trajectories: RatePair  # of DecoupledRun, two-layer, at lr and 2 lr
+    trajectories: engine.RatePair  # of DecoupledRun, two-layer, at lr and 2 lr
 
 
 class LambdaBalancedRun(NamedTuple):
@@ -268,9 +249,9 @@ def simulate_decoupled(*, target, u0, depth, learning_rate, t_max, hidden, point
     u, s, v = svd(target)
     n_out, n_in = np.shape(target)
     widths = (n_in,) + (hidden,) * (depth - 1) + (n_out,)
-    init = decoupled_init(u, v, np.full(s.size, u0), widths, rng=np.random.default_rng(seed + 1))
+    init = balanced_init(np.full(s.size, u0), widths, u=u, v=v, rng=np.random.default_rng(seed + 1))
     t, products, _ = run_products(
-        stack([init]), target, learning_rate=learning_rate, t_max=t_max, points=points
+        engine.stack_members([init]), target, learning_rate=learning_rate, t_max=t_max, points=points
     )
     return DecoupledRun(t, s, mode_strengths(products[0], u, v), u0, depth, learning_rate)
 
@@ -279,15 +260,11 @@ def _decoupled_pair(*, target, s_min, u0, depth, learning_rate, hidden, points=6
     """:func:`simulate_decoupled` at lr and 2 lr, long enough for the weakest mode (singular
     value ``s_min``) to reach 99.9 % of its value (by the decoupled theory, x 1.1)."""
     t_max = 1.1 * float(theory.deep_learning_time(s_min, u0, 0.999 * s_min, depth))
-    rates = (learning_rate, 2 * learning_rate)
-    return RatePair(
-        rates,
-        tuple(
-            simulate_decoupled(
-                target=target, u0=u0, depth=depth, learning_rate=lr, t_max=t_max, hidden=hidden, points=points
-            )
-            for lr in rates
+    return engine.rate_pair(
+        lambda lr: simulate_decoupled(
+            target=target, u0=u0, depth=depth, learning_rate=lr, t_max=t_max, hidden=hidden, points=points
         ),
+        learning_rate,
     )
 
 
@@ -308,7 +285,7 @@ def simulate_mode_trajectory(*, singular_values, u0, learning_rate, n_in, n_out,
 @cached
 def simulate_deep_mode_trajectory(*, singular_values, u0, depths, learning_rate, width):
     """Claim DL3: the same square Sigma_yx learned at every depth, each at lr and 2 lr: a
-    tuple of :class:`RatePair` in the order of ``depths``."""
+    tuple of :class:`~sims.engine.RatePair` in the order of ``depths``."""
     target = random_target(singular_values, width, width)
     return tuple(
         _decoupled_pair(
@@ -333,7 +310,9 @@ def simulate_random_init(*, singular_values, n_in, n_out, hidden, init_std, lear
     u0 = np.array([effective_initial_strengths(w1, w2, u, v) for w1, w2 in inits])
     naive = np.array([effective_initial_strengths(w1, w2, u, v, project=False) for w1, w2 in inits])
     t_max = 1.3 * float(theory.learning_time(s.min(), u0.min(), s.min() / 2))
-    t, products, _ = run_products(stack(inits), target, learning_rate=learning_rate, t_max=t_max, points=4000)
+    t, products, _ = run_products(
+        engine.stack_members(inits), target, learning_rate=learning_rate, t_max=t_max, points=4000
+    )
     modes = mode_strengths(products, u, v)
     half = np.array([crossing_times(t, m, s / 2) for m in modes])
     return RandomInitRun(s, u0, naive, half, t, modes)
@@ -350,7 +329,7 @@ def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fr
     """
     s = np.asarray(singular_values)
     target, u, v = target_with_modes(s, width, width)
-    x, y = whitened_task(target)
+    data = whitened_task(target)
     criterion = loss_fraction * 0.5 * float(np.sum(s**2))
     rows = []
     for depth in engine_progress(depths, "depth sweep"):
@@ -358,7 +337,7 @@ def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fr
         expected = theory_steps_to_loss(s, 1.0, depth, lr, criterion)
         widths = (width,) * (depth + 1)
         inits = [
-            decoupled_init(u, v, np.ones(s.size), widths, rng=np.random.default_rng(k)) for k in range(2)
+            balanced_init(np.ones(s.size), widths, u=u, v=v, rng=np.random.default_rng(k)) for k in range(2)
         ]
         inits += [random_init(widths, "orthogonal", 1.0, seed=k) for k in range(seeds)]
         inits += [random_init(widths, "gaussian", width**-0.5, seed=k) for k in range(seeds)]
@@ -366,8 +345,8 @@ def simulate_depth_sweep(*, singular_values, width, depths, lr_fraction, loss_fr
         members = engine.ensemble(range(len(inits)), learning_rate=lr)
         result = engine.train(
             squared_loss,
-            stack(inits),
-            (x, y),
+            engine.stack_members(inits),
+            data,
             members=members,
             epochs=int(budget * expected),
             record_every=1,
@@ -417,7 +396,7 @@ def simulate_lambda_balanced(*, n_in, hidden, n_out, lambdas, scale, learning_ra
         lambda_balanced_init(n_in, hidden, n_out, lam, scale, seed=k) for lam in lambdas for k in range(seeds)
     ]
     t, products, _ = run_products(
-        stack(inits), target, learning_rate=learning_rate, t_max=t_max, points=points
+        engine.stack_members(inits), target, learning_rate=learning_rate, t_max=t_max, points=points
     )
     return LambdaBalancedRun(t, products, target, inits)
 
@@ -425,22 +404,18 @@ def simulate_lambda_balanced(*, n_in, hidden, n_out, lambdas, scale, learning_ra
 @cached
 def simulate_lambda_balanced_dynamics(*, n_in, hidden, n_out, lambdas, scale, learning_rate, t_max, seeds):
     """Claim DL6: :func:`simulate_lambda_balanced` at lr and 2 lr."""
-    rates = (learning_rate, 2 * learning_rate)
-    return RatePair(
-        rates,
-        tuple(
-            simulate_lambda_balanced(
-                n_in=n_in,
-                hidden=hidden,
-                n_out=n_out,
-                lambdas=lambdas,
-                scale=scale,
-                learning_rate=lr,
-                t_max=t_max,
-                seeds=seeds,
-            )
-            for lr in rates
+    return engine.rate_pair(
+        lambda lr: simulate_lambda_balanced(
+            n_in=n_in,
+            hidden=hidden,
+            n_out=n_out,
+            lambdas=lambdas,
+            scale=scale,
+            learning_rate=lr,
+            t_max=t_max,
+            seeds=seeds,
         ),
+        learning_rate,
     )
 
 

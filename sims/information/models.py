@@ -260,10 +260,9 @@ def simulate_estimators(*, seed, n_samples):
 # IB5: deep linear teacher-student with noise-added exact Gaussian MI (Saxe et al. 2018, sec. 5)
 
 
-def _linear_loss(params, batch, hyper):
+def _linear_loss(params, batch: engine.Batch, hyper):
     w1, w2 = params
-    x, y = batch
-    return 0.5 * jnp.mean((x @ w1.T @ w2.T - y) ** 2)
+    return 0.5 * jnp.mean((batch.inputs @ w1.T @ w2.T - batch.targets) ** 2)
 
 
 def _linear_observe(params, data, hyper):
@@ -290,7 +289,7 @@ def simulate_teacher_student(
     run = engine.train(
         _linear_loss,
         params,
-        (x, y),
+        engine.Batch(x, y),
         members=engine.ensemble([seed], learning_rate=learning_rate),
         epochs=epochs,
         observe=_linear_observe,

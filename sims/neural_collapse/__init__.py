@@ -6,6 +6,7 @@ The public names are re-exported here (``from sims.neural_collapse import nc_met
 ``sim.simulate_ufm``), and importing the package registers the claims.
 """
 
+from sims.datasets import digits
 from sims.neural_collapse.claims import LAYER_PEELED, LayerPeeledForm
 from sims.neural_collapse.measures import (
     class_geometry,
@@ -17,7 +18,7 @@ from sims.neural_collapse.measures import (
     seed_records,
     terminal_phase,
 )
-from sims.neural_collapse.mlp import DigitsRun, digits, mlp_features, simulate_digits_mlp
+from sims.neural_collapse.mlp import DigitsRun, mlp_features, simulate_digits_mlp
 from sims.neural_collapse.models import (
     BestOfStarts,
     CentralPathCase,

@@ -12,8 +12,8 @@ import pandas as pd
 
 from sims import engine
 from sims.cache import cached
+from sims.datasets import digits
 from sims.neural_collapse.measures import nc_metrics
-from sims.neural_collapse.models import stack
 
 
 class DigitsRun(NamedTuple):
@@ -24,33 +24,6 @@ class DigitsRun(NamedTuple):
     epochs: np.ndarray
     frame: pd.DataFrame
     means: np.ndarray
-
-
-def digits(n_per_class):
-    """A balanced subset of scikit-learn's bundled 8x8 digits: inputs (10 n, 64), labels (10 n,).
-
-    The first ``n_per_class`` images of each digit (1 <= n <= 174, the smallest class), so
-    that the centred class means sum to zero. Every pixel is centred and all pixels share one
-    scale (unit mean square over the whole array): standardising each pixel on its own would
-    blow the rarely inked border pixels up to 40 standard deviations.
-    """
-    from sklearn.datasets import load_digits
-
-    x, labels = load_digits(return_X_y=True)
-    smallest = int(np.bincount(labels).min())
-    if isinstance(n_per_class, bool | np.bool_) or not (
-        float(n_per_class).is_integer() and 1 <= n_per_class <= smallest
-    ):
-        raise ValueError(f"n_per_class must be in [1, {smallest}], got {n_per_class}")
-    keep = np.concatenate([np.flatnonzero(labels == k)[:n_per_class] for k in range(10)])
-    x, labels = x[keep], labels[keep]
-    x = x - x.mean(axis=0)
-    return x / np.sqrt(np.mean(x**2)), labels
-
-
-class DigitsBatch(NamedTuple):
-    inputs: np.ndarray  # (N, 64)
-    targets: np.ndarray  # (N, 10) one-hot
 
 
 def mlp_features(params, x):
@@ -104,8 +77,8 @@ def simulate_digits_mlp(
     members = engine.ensemble(seeds, learning_rate=learning_rate, weight_decay=weight_decay)
     result = engine.train(
         mlp_loss,
-        stack([init(seed) for seed in seeds]),
-        DigitsBatch(x, np.eye(10)[labels]),
+        engine.stack_members([init(seed) for seed in seeds]),
+        engine.Batch(x, np.eye(10)[labels]),
         members=members,
         epochs=epochs,
         optimizer=optimizer,

@@ -28,6 +28,7 @@ from scipy.stats import ortho_group
 import theory.neural_collapse as theory
 from sims import engine
 from sims.cache import cached
+from sims.linear_networks import product
 from sims.neural_collapse.measures import isotropic_etf_features, nc_metrics
 
 # ----------------------------------------------------------------------------- named types
@@ -120,14 +121,6 @@ def _mask(batch, hyper):
     return (batch.slot < size).astype(jnp.float64)
 
 
-def _classifier(params):
-    """End-to-end classifier W_L ... W_1 from params["W"] = (W_1, ..., W_L)."""
-    product = params["W"][0]
-    for w in params["W"][1:]:
-        product = w @ product
-    return product
-
-
 def _penalty(params, mask, hyper):
     return hyper["lambda_w"] / 2 * sum(jnp.sum(w**2) for w in params["W"]) + hyper["lambda_h"] / 2 * jnp.sum(
         mask[:, None] * params["H"] ** 2
@@ -137,7 +130,7 @@ def _penalty(params, mask, hyper):
 def ce_loss(params, batch, hyper):
     """Mean cross-entropy of the UFM (over the samples in use) plus weight decay."""
     mask = _mask(batch, hyper)
-    logits = params["H"] @ _classifier(params).T
+    logits = params["H"] @ product(params["W"]).T
     nll = -jnp.sum(jax.nn.log_softmax(logits) * batch.targets, axis=1)
     return jnp.sum(mask * nll) / jnp.sum(mask) + _penalty(params, mask, hyper)
 
@@ -145,7 +138,7 @@ def ce_loss(params, batch, hyper):
 def mse_loss(params, batch, hyper):
     """1/(2N) sum ||W h + b - y||^2 plus weight decay (b unregularised, when present)."""
     mask = _mask(batch, hyper)
-    outputs = params["H"] @ _classifier(params).T
+    outputs = params["H"] @ product(params["W"]).T
     if "b" in params:
         outputs = outputs + params["b"][None, :]
     residual = jnp.sum((outputs - batch.targets) ** 2, axis=1)
@@ -156,7 +149,7 @@ LOSSES = {"ce": ce_loss, "mse": mse_loss}
 
 
 def observe_ufm(params, data, hyper):
-    return {"classifier": _classifier(params), "features": params["H"]}
+    return {"classifier": product(params["W"]), "features": params["H"]}
 
 
 def _ufm_init(rng, labels, *, num_classes, dim, depth, scale, bias, aligned=False, near_origin=()):
@@ -189,11 +182,6 @@ def _ufm_init(rng, labels, *, num_classes, dim, depth, scale, bias, aligned=Fals
     if bias:
         params["b"] = np.zeros(num_classes)
     return params
-
-
-def stack(inits):
-    """One pytree of parameters with a leading member axis from one pytree per member."""
-    return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *inits)
 
 
 def _train_ufm(loss, params, data, members, epochs, points, mask=None):
@@ -244,7 +232,7 @@ def simulate_ufm(
     k = len(class_sizes)
     labels = np.repeat(np.arange(k), class_sizes)
     rng = np.random.default_rng(seed)
-    params = stack(
+    params = engine.stack_members(
         [
             _ufm_init(
                 rng,
@@ -385,7 +373,7 @@ def simulate_minority_collapse(
         learning_rate=learning_rate,
     )
     rng = np.random.default_rng(seed)
-    params = stack(
+    params = engine.stack_members(
         [
             _ufm_init(
                 rng,

@@ -18,20 +18,26 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from sims import engine
 from sims.cache import cached
-from sims.linear_networks import observe_product, product, squared_loss
+from sims.linear_networks import (
+    balanced_init,
+    completion_task,
+    observe_product,
+    product,
+    squared_loss,
+    train_completion,
+)
 from sims.rank_collapse.measures import (
     attention_gamma,
     composite_norm,
     effective_rank,
     softmax,
 )
-from theory._validate import integer_at_least, non_negative, one_of
+from theory._validate import integer_at_least, one_of
 
 
 def single_blas_thread(function):
@@ -364,23 +370,6 @@ def simulate_relu_correlation(*, n, depth, seeds, c0) -> ReluCorrelationRun:
 # ----------------------------------------------------------------------------- RC6 learning
 
 
-def balanced_init(singular_values, size, depth, rng):
-    """Factors W_j = V_{j+1} diag(s^{1/N}) V_j^T with random orthogonal V: balanced, product
-    V_{N+1} diag(s) V_1^T."""
-    size = integer_at_least("size", size, 1, 4096)
-    depth = integer_at_least("depth", depth, 1, 1000)
-    singular_values = non_negative("singular_values", singular_values)
-    if singular_values.shape not in ((), (size,)):
-        raise ValueError(
-            f"singular_values must be a scalar or have shape ({size},), got {singular_values.shape}"
-        )
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator, got {rng!r}")
-    bases = [np.linalg.qr(rng.standard_normal((size, size)))[0] for _ in range(depth + 1)]
-    scale = np.asarray(singular_values, dtype=np.float64) ** (1.0 / depth)
-    return tuple((bases[j + 1] * scale) @ bases[j].T for j in range(depth))
-
-
 class FactorisedGDRun(NamedTuple):
     """End-to-end matrices of factorised GD at shared times, one run per learning rate."""
 
@@ -402,15 +391,15 @@ def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max, seed=
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((samples, size))
     y = x @ rng.standard_normal((size, size)).T / np.sqrt(size)
-    init = balanced_init(rng.uniform(0.5, 1.5, size), size, depth, rng)
+    init = balanced_init(rng.uniform(0.5, 1.5, size), (size,) * (depth + 1), rng=rng)
     runs = []
     for lr in learning_rates:
         epochs = int(round(t_max / lr))
         stride = int(round(learning_rates[-1] / lr)) * 10
         result = engine.train(
             squared_loss,
-            tuple(w[None] for w in init),
-            (x, y),
+            engine.stack_members([init]),
+            engine.Batch(x, y),
             members=engine.ensemble([seed], learning_rate=lr),
             epochs=epochs,
             record_every=stride,
@@ -427,16 +416,6 @@ def simulate_factorised_gd(*, size, depth, samples, learning_rates, t_max, seed=
     )
 
 
-def completion_loss(weights, batch, hyper):
-    rows, cols, values = batch
-    prediction = product(weights)[rows, cols]
-    return 0.5 * jnp.sum((prediction - values) ** 2) / hyper["size"]
-
-
-def observe_singular_values(weights, data, hyper):
-    return {"singular_values": jnp.linalg.svd(product(weights), compute_uv=False)}
-
-
 class CompletionRun(NamedTuple):
     depths: np.ndarray  # (depths,)
     effective_rank: np.ndarray  # (depths, seeds): of the learned matrix
@@ -449,34 +428,25 @@ def simulate_matrix_completion(
 ) -> CompletionRun:
     """Deep matrix factorisation on a rank-``rank`` size x size matrix from ``observed`` entries.
 
-    Ground truth U V^T / sqrt(rank) with U, V standard normal (size x rank); each of the
-    ``seeds`` tasks observes a random subset of entries. Factors start at init_scale times
-    iid N(0, 1/size) (Arora et al. 2019, arXiv:1905.13655, near-zero init). Returns the
-    final effective rank (len(depths), seeds) and the final training loss.
+    Task s of the ``seeds`` is :func:`~sims.linear_networks.completion_task` at seed 300 + s
+    (RMS entry 1, a random subset of entries observed); the loss is 1/2 the sum of squared
+    errors on the observed entries over ``size``. Factors start at init_scale times iid
+    N(0, 1/size) (Arora et al. 2019, arXiv:1905.13655, near-zero init). Returns the final
+    effective rank (len(depths), seeds) and the final training loss.
     """
     ranks = np.zeros((len(depths), seeds))
     losses = np.zeros((len(depths), seeds))
     for s in range(seeds):
-        rng = np.random.default_rng(seed=s + 300)
-        truth = rng.standard_normal((size, rank)) @ rng.standard_normal((rank, size))
-        truth /= np.sqrt(rank)
-        chosen = rng.choice(size * size, size=observed, replace=False)
-        rows, cols = np.divmod(chosen, size)
-        data = (rows, cols, truth[rows, cols])
+        task = completion_task(n=size, rank=rank, observed=observed, seed=300 + s)
+        rng = np.random.default_rng(1300 + s)  # not the task's seed: its draws would shape the init
         for k, depth in enumerate(depths):
             init = tuple(
                 init_scale * rng.standard_normal((1, size, size)) / np.sqrt(size) for _ in range(depth)
             )
-            result = engine.train(
-                completion_loss,
-                init,
-                data,
-                members=engine.ensemble([s], learning_rate=learning_rate, size=size),
-                epochs=epochs,
-                observe=observe_singular_values,
-            )
-            ranks[k, s] = effective_rank(result.records["singular_values"][0, -1])
-            losses[k, s] = result.records["loss"][0, -1]
+            members = engine.ensemble([s], learning_rate=learning_rate, normaliser=size)
+            final = train_completion(init, task, members=members, epochs=epochs)
+            ranks[k, s] = effective_rank(final["singular_values"][0])
+            losses[k, s] = final["loss"][0]
     return CompletionRun(np.asarray(depths), ranks, losses)
 
 
