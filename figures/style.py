@@ -126,8 +126,12 @@ def validity_map(name: str) -> list[Path]:
                 lw=1.4,
                 label=label,
             )
-        star = spec.defaults
-        if spec.x.name in star and spec.y.name in star:
+        # A map's defaults: one point, or a callable of the panel (where the claim's defaults
+        # fall at another place in each panel, e.g. per depth).
+        star = spec.defaults(**panel) if callable(spec.defaults) else spec.defaults
+        inside = spec.x.name in star and spec.y.name in star
+        inside = inside and spec.x.low <= star[spec.x.name] <= spec.x.high
+        if inside and spec.y.low <= star[spec.y.name] <= spec.y.high:
             ax.plot(
                 star[spec.x.name],
                 star[spec.y.name],

@@ -213,9 +213,10 @@ def _deep_strength(depth):
     panels=[dict(depth=2), dict(depth=4), dict(depth=8)],
     # One star for all panels: DL3's defaults (u0 = 0.05, lr = 1e-3) where the depth-4 panel
     # has them; the same lr is lr_ratio 2e-3 at depth 2 (below the grid) and 1.3e-2 at depth 8.
-    defaults=dict(
+    # DL3's defaults fall at another lr_ratio in each panel (the stability bound depends on D).
+    defaults=lambda depth, **_: dict(
         u0_ratio=DL3["u0"] / S_MAX,
-        lr_ratio=DL3["learning_rate"] / float(theory.stable_learning_rate(S_MAX, 4)),
+        lr_ratio=DL3["learning_rate"] / float(theory.stable_learning_rate(S_MAX, depth)),
     ),
     resolution=16,
     quick_resolution=4,

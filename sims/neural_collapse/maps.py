@@ -217,7 +217,8 @@ def wrong_budget(collapse, *, loss, bias):
     },
     panels=[dict(loss="ce", bias=False), dict(loss="mse", bias=True), dict(loss="mse", bias=False)],
     # NC2's defaults (lr 1, lambda 5e-3); NC3's are lr 1, lambda 1e-2 (K c = 0.089).
-    defaults=dict(learning_rate=1.0, collapse=0.0447),
+    # NC2's defaults in the CE panel, NC3's in the MSE panels.
+    defaults=lambda loss, **_: dict(learning_rate=1.0, collapse=0.0447 if loss == "ce" else 0.089),
     resolution=20,
     quick_resolution=8,
     chunk=128,
@@ -392,7 +393,12 @@ def basin_weight_decay(size_ratio, depth):
     },
     panels=[dict(depth=2), dict(depth=3), dict(depth=6)],
     # NC4's defaults at depth 2: lambda 1e-2 gives n_K / n* = 1.07, init 1.2 gives u0 = 1.2^3.
-    defaults=dict(size_ratio=1.07, initial_output=1.728),
+    # NC4's defaults at each depth (at depth 6 the initial output 3.58 is above the grid).
+    defaults=lambda depth, **_: {
+        2: dict(size_ratio=1.07, initial_output=1.728),
+        3: dict(size_ratio=0.64, initial_output=2.07),
+        6: dict(size_ratio=0.33, initial_output=3.58),
+    }[depth],
     resolution=16,
     quick_resolution=6,
     chunk=128,
