@@ -117,10 +117,10 @@ def _reduces_to_zero(expression) -> tuple[bool, Any]:
 class Derivation:
     """Builder of a :class:`SymbolicRun` inside a ``derive_*`` simulation."""
 
-    def __init__(self, *, points: int, seed: int):
+    def __init__(self, *, points: int, seed: int, identities: Iterable[Identity] = ()):
         self.rng = np.random.default_rng(seed)
         self.size = points
-        self.identities: list[Identity] = []
+        self.identities: list[Identity] = list(identities)  # (proved earlier, e.g. memoised)
         self.points: dict[str, dict[str, np.ndarray]] = {}
         self.proved: dict[str, np.ndarray] = {}
 

@@ -24,7 +24,6 @@ from sims.deep_linear.models import (
     HierarchyRun,
     LambdaBalancedRun,
     RandomInitRun,
-    SymbolicRun,
     hierarchy_target,
     lambda_balanced_init,
     random_init,
@@ -38,7 +37,6 @@ from sims.deep_linear.models import (
     simulate_mode_trajectory,
     simulate_progressive_differentiation,
     simulate_random_init,
-    simulate_symbolic_proofs,
     target_with_modes,
     whitened_task,
 )
@@ -47,12 +45,12 @@ from sims.linear_networks import balanced_init
 
 __all__ = [
     "MAX_WIDTH", "DecoupledRun", "HierarchyRun", "LambdaBalancedRun", "RandomInitRun", "RatePair",
-    "SymbolicRun", "balanced_init", "claims", "crossing_times", "effective_initial_strengths",
+    "balanced_init", "claims", "crossing_times", "effective_initial_strengths",
     "hierarchy_features", "hierarchy_target", "lambda_balanced_init", "mode_strengths",
     "random_init", "random_target", "run_products", "simulate_decoupled",
     "simulate_deep_mode_trajectory", "simulate_depth_sweep", "simulate_lambda_balanced",
     "simulate_lambda_balanced_dynamics", "simulate_mode_trajectory",
-    "simulate_progressive_differentiation", "simulate_random_init", "simulate_symbolic_proofs",
+    "simulate_progressive_differentiation", "simulate_random_init",
     "steps_to_loss", "svd", "target_with_modes", "theory_steps_to_loss",
     "whitened_task",
 ]  # fmt: skip

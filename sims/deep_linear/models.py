@@ -1,5 +1,5 @@
 """Deep linear networks trained by gradient descent: the data, the starts and the simulations
-of claims DL1-DL7.
+of claims DL1-DL6 (DL7 is a derivation: :mod:`sims.deep_linear.derivations`).
 
 The data: whitened inputs (``X^T X / P = I``) and targets ``Y = X W*^T``, so that the
 input-output correlation is exactly ``Sigma_yx = W* = U diag(s) V^T``. The network: a product
@@ -417,35 +417,3 @@ def simulate_lambda_balanced_dynamics(*, n_in, hidden, n_out, lambdas, scale, le
         ),
         learning_rate,
     )
-
-
-class SymbolicRun(NamedTuple):
-    """The NumPy implementations at random points of their domain (claim DL7), for the
-    comparison with the lambdified expressions that SymPy proves."""
-
-    arguments: dict  # name -> tuple of (points,) arrays, in the order of the expression's symbols
-    implemented: dict  # name -> (points,) values of the NumPy implementation
-
-
-@cached
-def simulate_symbolic_proofs(*, points, seed):
-    """Claim DL7's measurement: mode_strength (t, s, u0, tau), learning_time (s, u0, u_f, tau)
-    and the depth-1 deep_mode_strength (t, s, u0, tau) at ``points`` random arguments (u0 on
-    both sides of s; u_f between u0 and s). The proofs themselves depend on the closed form
-    under test, so they are the comparison."""
-    rng = np.random.default_rng(seed)
-    s, tau = rng.uniform(0.2, 4, points), rng.uniform(0.5, 2, points)
-    u0 = s * rng.uniform(0.001, 2, points)
-    t = rng.uniform(0, 5, points)
-    u_final = u0 + (s - u0) * rng.uniform(0.05, 0.95, points)
-    arguments = {
-        "mode_strength": (t, s, u0, tau),
-        "learning_time": (s, u0, u_final, tau),
-        "depth 1": (t, s, u0, tau),
-    }
-    implemented = {
-        "mode_strength": theory.mode_strength(t, s, u0, tau=tau),
-        "learning_time": theory.learning_time(s, u0, u_final, tau=tau),
-        "depth 1": theory.deep_mode_strength(t, s, u0, 1, tau=tau),
-    }
-    return SymbolicRun(arguments, implemented)
