@@ -2,7 +2,8 @@
 
 ``@cached`` wraps a function of keyword arguments (JSON-serialisable values) whose result is
 picklable (DataFrames, arrays, dicts). The key hashes the function's qualified name, its
-arguments, the versions of jax, numpy and scipy, and the source of every project file the
+arguments, the versions of jax, numpy, scipy, sympy and mpmath (the symbolic claims'
+derivations are cached too), and the source of every project file the
 function's module imports, transitively (its *scope*): its own file, the area's closed forms
 and simulations, and the shared machinery (engine, registry, cache, data). A change to any of
 them invalidates the entry; an edit to an area the module never imports does not, and
@@ -47,9 +48,14 @@ PACKAGES = ("theory", "sims")
 def _libraries() -> str:
     """Versions of the numerical libraries a cached result depends on."""
     import jax
+    import mpmath
     import scipy
+    import sympy
 
-    return f"jax {jax.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
+    return (
+        f"jax {jax.__version__}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"sympy {sympy.__version__}, mpmath {mpmath.__version__}"
+    )
 
 
 def _module_file(module: str) -> Path | None:
@@ -147,7 +153,7 @@ def scope(*roots: Path) -> tuple[Path, ...]:
 
 
 def code_fingerprint(*roots: Path) -> str:
-    """A hash of the source of ``scope(*roots)`` and of the versions of jax, numpy and scipy."""
+    """A hash of the source of ``scope(*roots)`` and of the versions of the numerical libraries (_libraries)."""
     return _hash_files(_stamped(scope(*roots)))
 
 
