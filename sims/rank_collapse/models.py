@@ -296,8 +296,11 @@ def jacobian_variance_width_bias(depth, n, kind):
 
     Conditioning each layer on its Bin(n, 1/2) count of active units and taking the exact
     Wick (Gaussian) and degree-4 Weingarten (Haar) moments to first order in 1/n gives
-    E[r' | r] = r(1 + 2/n) + 2 + 2/n (Gaussian), r(1 + 1/n) + 1 + 1/n (orthogonal), for
-    r = m2/m1^2 - 1; summed over L layers. The next order has the other sign and relative
+    E[r' | r] = r(1 + 2/n) + 2 + 4/n (Gaussian), r(1 + 1/n) + 1 + 2/n (orthogonal), for
+    r = m2/m1^2 - 1; summed over L layers from r = 0. (An earlier version of this docstring
+    had constants 2/n and 1/n, which sum to 2L^2/n and L(L+1)/(2n), not the formulas
+    returned; Monte Carlo at n = 32, L = 1, 3000 seeds gives n (E r - 2L) = 3.89 +- 0.26
+    Gaussian and 1.93 +- 0.23 orthogonal, i.e. 4 and 2, as returned.) The next order has the other sign and relative
     size ~8L/n (fitted: -15.5 L^3/n^2 and -1.5 L^3/n^2), so it is a valid correction for
     8L/n <= 1/4 only.
     """
