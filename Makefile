@@ -55,7 +55,7 @@ check: $(STAMP)
 	$(BIN)/python -m pytest -q --hypothesis-profile=thorough
 	$(BIN)/python -m sims.report --thorough
 
-## bench: engine and figure timings into results/bench.csv and results/bench.md
+## bench: engine, IB4-training and figure timings (cold, warm compile cache, cached) into results/bench.csv and .md
 bench: $(STAMP)
 	$(BIN)/python -m sims.bench
 

@@ -7,18 +7,29 @@
     the machine's large-matmul throughput measured in this run:
       - tiny deep linear: 64 seeds x 2000 steps, widths 8-16-16-8, 64 samples;
       - medium tanh MLP: 64 seeds x 1000 steps, widths 32-64-64-10, 256 samples.
-(b) The information-plane experiment of claim IB4 (tanh and ReLU, 3 seeds each, 8000 epochs of
-    minibatch Adam, binned MI at 150 epochs), uncached in a fresh process: training and MI.
-(c) ``make figures`` (every figure in one process, then the agreement report), cold (empty
-    simulation cache) and cached, with each figure's time.
+(b) IB4's training (12-10-7-5-4-3-2, minibatch Adam, tanh and ReLU x 3 seeds) against a
+    per-run NumPy replica of the same network and optimiser: a slice of IB4_SLICE_EPOCHS
+    epochs of the engine (compiled beforehand) and of the replica, in this process.
+(c) The information-plane experiment of claim IB4 (tanh and ReLU, 3 seeds each, 8000 epochs of
+    minibatch Adam, binned MI at 150 epochs), uncached in a fresh process with no compilation
+    cache: training and MI.
+(d) ``make figures`` (every figure in one process, then the agreement report) cold (empty
+    simulation and compilation caches), with the compilation cache the cold run filled but
+    no simulation cache, and cached; with each figure's time and the seconds JAX spent
+    tracing, lowering and compiling (jax.monitoring's compile events).
 
 Writes results/bench.csv (benchmark, variant, seconds, seed_steps_per_s, gflops,
-ratio_to_numpy_batched) and results/bench.md. Timings are best-of-3 wall-clock seconds for
-(a) and single runs for (b) and (c); nothing is asserted: these machines are shared and noisy.
+ratio_to_numpy_batched) and results/bench.md, with the load average (2-core machines here are
+shared). Timings are best-of-3 wall-clock seconds for (a) and (b) and single runs for (c) and
+(d); nothing is asserted: these machines are shared and noisy.
 """
 
 from __future__ import annotations
 
+# isort: off
+import sims  # noqa: F401  (before jax: it sets XLA's log level, which jax reads on import)
+
+# isort: on
 import argparse
 import os
 import re
@@ -170,6 +181,128 @@ def time_case(name, widths, activation, samples, steps, *, peak, lr=1e-3):
     return rows
 
 
+ADAM = engine.ADAM_DEFAULTS
+IB4_SLICE_EPOCHS = 300  # engine epochs per timing (x 6 members); the replica runs a third
+
+
+def numpy_information_plane(flat, x, y_onehot, *, relu, epochs, batch_size, learning_rate, seed):
+    """One IB4 run in NumPy: the 12-10-7-5-4-3-2 network (tanh or ReLU), softmax
+    cross-entropy, Adam (0.9, 0.999, 1e-8), minibatches of a fresh permutation each epoch.
+
+    The loop a first implementation would write (per layer, manual backprop); returns the
+    final flat parameters in the layout of :mod:`sims.information.plane`.
+    """
+    from sims.information import plane
+
+    b1, b2, eps = (ADAM[k] for k in ("b1", "b2", "eps"))
+    params = []
+    for (a, b), start in zip(plane._SHAPES, plane._OFFSETS[:-1], strict=True):
+        params.append(
+            [flat[start : start + a * b].reshape(a, b).copy(), flat[start + a * b : start + a * b + b].copy()]
+        )
+    m = [[np.zeros_like(w), np.zeros_like(b)] for w, b in params]
+    v = [[np.zeros_like(w), np.zeros_like(b)] for w, b in params]
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    count = 0
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for k in range(n // batch_size):
+            idx = order[k * batch_size : (k + 1) * batch_size]
+            acts, pre = [x[idx]], []
+            for i, (w, b) in enumerate(params):
+                z = acts[-1] @ w + b
+                pre.append(z)
+                if i < len(params) - 1:
+                    z = np.maximum(z, 0.0) if relu else np.tanh(z)
+                acts.append(z)
+            p = np.exp(acts[-1] - acts[-1].max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            delta = (p - y_onehot[idx]) / batch_size
+            count += 1
+            c1, c2 = 1 / (1 - b1**count), 1 / (1 - b2**count)
+            for i in range(len(params) - 1, -1, -1):
+                grads = (acts[i].T @ delta, delta.sum(axis=0))
+                if i:
+                    delta = delta @ params[i][0].T
+                    if relu:  # jnp.maximum's derivative at a tie is 1/2, as in JAX
+                        delta = delta * ((pre[i - 1] > 0) + 0.5 * (pre[i - 1] == 0))
+                    else:
+                        delta = delta * (1 - acts[i] ** 2)
+                for j, g in enumerate(grads):
+                    m[i][j] = b1 * m[i][j] + (1 - b1) * g
+                    v[i][j] = b2 * v[i][j] + (1 - b2) * g * g
+                    params[i][j] -= learning_rate * (m[i][j] * c1) / (np.sqrt(v[i][j] * c2) + eps)
+    return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in params])
+
+
+def ib4_training_rows(slice_epochs=IB4_SLICE_EPOCHS):
+    """IB4's training at its defaults (tanh and ReLU x 3 seeds, batch 256, Adam at 4e-4, 150
+    log-spaced records over 8000 epochs, i.e. the same compiled program) for ``slice_epochs``
+    epochs, against the NumPy replica, one run at a time, for a third as many epochs per run."""
+    from sims import registry
+    from sims.datasets import information_plane_task
+    from sims.information import plane
+
+    d = registry.get("IB4").defaults
+    x, y = information_plane_task(d["data"])
+    x, y_onehot = x.astype(np.float64), np.eye(2)[y]
+    members = engine.ensemble(list(d["seeds"]), learning_rate=[d["learning_rate"]], relu=[0.0, 1.0])
+    init = plane.initial_parameters(members["seed"])
+    schedule = engine.record_schedule(d["epochs"], log_points=d["log_points"])
+    # The same number of records as IB4 (the same compiled program), over the slice.
+    records = np.unique(np.round(np.linspace(0, slice_epochs, len(schedule))).astype(np.int64))
+
+    def run_engine():
+        engine.train(
+            plane._cross_entropy,
+            init,
+            (x, y_onehot),
+            members=members,
+            epochs=slice_epochs,
+            observe=plane._snapshot,
+            optimizer="adam",
+            batch_size=d["batch_size"],
+            record_epochs=records,
+        )
+
+    replica_epochs = max(1, slice_epochs // 3)
+
+    def run_replica():
+        for flat, relu, seed in zip(init, members["relu"], members["seed"], strict=True):
+            numpy_information_plane(
+                flat,
+                x,
+                y_onehot,
+                relu=relu > 0.5,
+                epochs=replica_epochs,
+                batch_size=d["batch_size"],
+                learning_rate=d["learning_rate"],
+                seed=seed,
+            )
+
+    run_engine()  # compile once, outside the timing
+    timings = {
+        "jax_engine": (best_of(run_engine), len(members) * slice_epochs),
+        "numpy_replica_per_run": (best_of(run_replica), len(members) * replica_epochs),
+    }
+    baseline = timings["numpy_replica_per_run"][1] / timings["numpy_replica_per_run"][0]
+    rows = []
+    for variant, (seconds, member_epochs) in timings.items():
+        rate = member_epochs / seconds
+        rows.append(
+            dict(
+                benchmark="ib4:training",
+                variant=variant,
+                seconds=seconds,
+                member_epochs_per_s=rate,
+                ratio_to_numpy_replica=rate / baseline,
+            )
+        )
+        print(f"ib4:training {variant}: {rate:,.0f} member-epochs/s ({rate / baseline:.1f}x)", flush=True)
+    return rows
+
+
 EXPERIMENT = """
 import json
 from sims import information, registry
@@ -185,7 +318,7 @@ def experiment_rows():
     """IB4's information-plane experiment, uncached, in a fresh process (compile included)."""
     import json
 
-    env = {**os.environ, "SIMS_NO_CACHE": "1"}
+    env = {**os.environ, "SIMS_NO_CACHE": "1", "SIMS_COMPILE_CACHE_DIR": ""}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", EXPERIMENT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
@@ -204,24 +337,67 @@ def experiment_rows():
     ]
 
 
+# Runs a script or module with jax.monitoring's compile events summed, printed at exit.
+COMPILE_TIMER = """
+import atexit, runpy, sys
+import jax.monitoring
+EVENTS = {"/jax/core/compile/jaxpr_trace_duration": "trace",
+          "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower",
+          "/jax/core/compile/backend_compile_duration": "compile"}
+total = dict.fromkeys(EVENTS.values(), 0.0)
+def listen(event, seconds, **_):
+    if event in EVENTS:
+        total[EVENTS[event]] += seconds
+jax.monitoring.register_event_duration_secs_listener(listen)
+def report():
+    print("compile seconds: " + " ".join(f"{k}={v:.3f}" for k, v in total.items()), flush=True)
+atexit.register(report)
+target, sys.argv = sys.argv[1], sys.argv[1:]
+if target.endswith(".py"):
+    runpy.run_path(target, run_name="__main__")
+else:
+    runpy.run_module(target, run_name="__main__", alter_sys=True)
+"""
+# cold: empty simulation and compilation caches; warm_compile: the compilation cache that
+# cold filled, an empty simulation cache; cached: both filled.
+FIGURE_VARIANTS = ("cold", "warm_compile", "cached")
+
+
 def figure_rows():
-    """``make figures`` as it runs (figures/make_all.py in one process, then the report),
-    with an empty simulation cache and again with the cache it filled: the wall time of
-    each process and each figure's own time inside make_all."""
+    """``make figures`` as it runs (figures/make_all.py in one process, then the report) in
+    each of FIGURE_VARIANTS: the wall time of each process, each figure's own time inside
+    make_all, and JAX's tracing, lowering and XLA compilation seconds."""
     rows = []
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
-        env = {**os.environ, "SIMS_CACHE_DIR": cache, "FIGURES_OUT": out}
+    with (
+        tempfile.TemporaryDirectory() as cold_cache,
+        tempfile.TemporaryDirectory() as warm_cache,
+        tempfile.TemporaryDirectory() as compile_cache,
+        tempfile.TemporaryDirectory() as out,
+    ):
+        caches = {"cold": cold_cache, "warm_compile": warm_cache, "cached": warm_cache}
         jobs = [
-            ("make_all", [sys.executable, str(ROOT / "figures" / "make_all.py")]),
-            ("agreement_report", [sys.executable, "-m", "sims.report", "--out", out]),
+            ("make_all", [str(ROOT / "figures" / "make_all.py")]),
+            ("agreement_report", ["sims.report", "--out", out]),
         ]
-        for variant in ("cold", "cached"):
-            total = 0.0
+        for variant in FIGURE_VARIANTS:
+            env = {
+                **os.environ,
+                "SIMS_CACHE_DIR": caches[variant],
+                "SIMS_COMPILE_CACHE_DIR": compile_cache,
+                "FIGURES_OUT": out,
+            }
+            totals = dict(seconds=0.0, trace=0.0, lower=0.0, compile=0.0)
             for name, command in jobs:
                 start = time.perf_counter()
-                done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, "-c", COMPILE_TIMER, *command],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
                 seconds = time.perf_counter() - start
-                total += seconds
+                totals["seconds"] += seconds
                 if done.returncode:
                     print(done.stderr[-2000:], file=sys.stderr)
                 for line in done.stdout.splitlines():
@@ -229,20 +405,37 @@ def figure_rows():
                         rows.append(
                             dict(benchmark=f"figure:{match[1]}", variant=variant, seconds=float(match[2]))
                         )
+                    elif line.startswith("compile seconds: "):
+                        for part in line.removeprefix("compile seconds: ").split():
+                            key, value = part.split("=")
+                            totals[key] += float(value)
                 rows.append(dict(benchmark=f"process:{name}", variant=variant, seconds=seconds))
-                print(f"{name:20s} {variant:6s} {seconds:7.1f}s", flush=True)
-            rows.append(dict(benchmark="process:make_figures", variant=variant, seconds=total))
+                print(f"{name:20s} {variant:12s} {seconds:7.1f}s", flush=True)
+            rows.append(dict(benchmark="process:make_figures", variant=variant, seconds=totals["seconds"]))
+            for key in ("trace", "lower", "compile"):
+                rows.append(dict(benchmark=f"jax:{key}", variant=variant, seconds=totals[key]))
     return rows
 
 
-def to_markdown(frame, peak):
+IB4_MEMBER_EPOCHS = 6 * 8000  # the experiment's training: 3 seeds x tanh/ReLU x 8000 epochs
+VARIANT_LABELS = {"cold": "cold", "warm_compile": "warm compile cache", "cached": "cached"}
+
+
+def to_markdown(frame, peak, load=None):
     lines = [
         "# Benchmarks",
         "",
         f"Machine: {os.cpu_count()} CPUs; large-matmul (2048^2, float64, NumPy) "
         f"throughput measured in this run: {peak:.1f} GFLOP/s.",
+    ]
+    if load is not None:
+        lines.append(
+            f"Load average (1 min) at the start and the end: {load[0]:.1f}, {load[1]:.1f} "
+            "(a shared machine: compare ratios measured in one run, not absolute times)."
+        )
+    lines += [
         "",
-        "## Training engine (64 seeds)",
+        "## Training engine (64 seeds; targets: at or above 1.9x tiny, 1.65x medium)",
         "",
         "| benchmark | variant | seconds | seed-steps/s | GFLOP/s | x NumPy batched | "
         "fraction of matmul peak |",
@@ -255,11 +448,31 @@ def to_markdown(frame, peak):
             f"{r.seed_steps_per_s:,.0f} | {r.gflops:.2f} | "
             f"{r.ratio_to_numpy_batched:.2f} | {r.fraction_of_matmul_peak:.3f} |"
         )
+    ib4 = frame[frame["benchmark"] == "ib4:training"]
     experiments = frame[frame["benchmark"].str.startswith("experiment:")]
+    if len(ib4):
+        replica = ib4.loc[ib4["variant"] == "numpy_replica_per_run", "member_epochs_per_s"].iloc[0]
+        lines += [
+            "",
+            "## IB4 training vs a per-run NumPy replica (target >= 15x)",
+            "",
+            "| variant | seconds | member-epochs/s | x NumPy replica |",
+            "|---|---|---|---|",
+        ]
+        for r in ib4.itertuples():
+            rate, ratio = r.member_epochs_per_s, r.ratio_to_numpy_replica
+            lines.append(f"| {r.variant} | {r.seconds:.2f} | {rate:,.0f} | {ratio:.1f} |")
+        training = experiments[experiments["variant"] == "training"]
+        if len(training):
+            rate = IB4_MEMBER_EPOCHS / training["seconds"].iloc[0]
+            lines.append(
+                f"| full experiment, compile included (section below) | {training['seconds'].iloc[0]:.2f} | "
+                f"{rate:,.0f} | {rate / replica:.1f} |"
+            )
     if len(experiments):
         lines += [
             "",
-            "## Experiments (uncached, fresh process)",
+            "## Experiments (uncached, fresh process, no compilation cache)",
             "",
             "| experiment | part | seconds |",
             "|---|---|---|",
@@ -269,31 +482,53 @@ def to_markdown(frame, peak):
     processes = frame[frame["benchmark"].str.startswith("process:")]
     if len(processes):
         table = processes.pivot(index="benchmark", columns="variant", values="seconds")
+        variants = [v for v in VARIANT_LABELS if v in table.columns]
         lines += [
             "",
-            "## `make figures` (targets: cold <= 300 s, cached <= 30 s on 2 cores)",
+            "## `make figures` (targets: cold <= 150 s, cached <= 20 s on 2 cores)",
             "",
-            "| process | cold s | cached s |",
-            "|---|---|---|",
+            "| process | " + " | ".join(f"{VARIANT_LABELS[v]} s" for v in variants) + " |",
+            "|---|" + "---|" * len(variants),
         ]
         for name in ("process:make_all", "process:agreement_report", "process:make_figures"):
-            row = table.loc[name]
             label = name.removeprefix("process:")
             if label == "make_figures":
                 label = "**make figures, total**"
-            lines.append(f"| {label} | {row['cold']:.1f} | {row['cached']:.1f} |")
+            lines.append(f"| {label} | " + " | ".join(f"{table.loc[name, v]:.1f}" for v in variants) + " |")
+        compile_rows = frame[frame["benchmark"].str.startswith("jax:")]
+        if len(compile_rows):
+            jax_time = compile_rows.pivot(index="benchmark", columns="variant", values="seconds")
+            total = table.loc["process:make_figures"]
+            lines.append(
+                "| JAX tracing + lowering | "
+                + " | ".join(
+                    f"{jax_time.loc['jax:trace', v] + jax_time.loc['jax:lower', v]:.1f}" for v in variants
+                )
+                + " |"
+            )
+            lines.append(
+                "| XLA compilation (share of the total) | "
+                + " | ".join(
+                    f"{jax_time.loc['jax:compile', v]:.1f} ({jax_time.loc['jax:compile', v] / total[v]:.0%})"
+                    for v in variants
+                )
+                + " |"
+            )
     figures = frame[frame["benchmark"].str.startswith("figure:")]
     if len(figures):
         table = figures.pivot(index="benchmark", columns="variant", values="seconds")
+        variants = [v for v in VARIANT_LABELS if v in table.columns]
         lines += [
             "",
             "### Each figure inside make_all (the first one also pays JAX's start-up)",
             "",
-            "| figure | cold s | cached s |",
-            "|---|---|---|",
+            "| figure | " + " | ".join(f"{VARIANT_LABELS[v]} s" for v in variants) + " |",
+            "|---|" + "---|" * len(variants),
         ]
         for name, row in table.iterrows():
-            lines.append(f"| {name.removeprefix('figure:')} | {row['cold']:.1f} | {row['cached']:.1f} |")
+            lines.append(
+                f"| {name.removeprefix('figure:')} | " + " | ".join(f"{row[v]:.1f}" for v in variants) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -301,7 +536,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="engine and figure benchmarks")
     parser.add_argument("--skip-figures", action="store_true")
     parser.add_argument("--skip-experiments", action="store_true")
+    parser.add_argument("--skip-ib4", action="store_true")
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()[0]
     peak = matmul_gflops()
     rows = engine_rows(peak)
     # Measured again after the engine runs: the best of both is the machine's throughput,
@@ -310,6 +547,8 @@ def main(argv=None):
     for row in rows:
         row["fraction_of_matmul_peak"] *= peak / max(peak, peak_after)
     peak = max(peak, peak_after)
+    if not args.skip_ib4:
+        rows += ib4_training_rows()
     if not args.skip_experiments:
         rows += experiment_rows()
     if not args.skip_figures:
@@ -318,8 +557,9 @@ def main(argv=None):
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
+    columns += [c for c in ("member_epochs_per_s", "ratio_to_numpy_replica") if c in frame]
     frame[columns].to_csv(out / "bench.csv", index=False)
-    (out / "bench.md").write_text(to_markdown(frame, peak))
+    (out / "bench.md").write_text(to_markdown(frame, peak, load=(load_start, os.getloadavg()[0])))
     print((out / "bench.md").read_text())
 
 

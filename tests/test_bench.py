@@ -22,25 +22,39 @@ def _rows():
         dict(benchmark="experiment:information_plane", variant=v, seconds=s)
         for v, s in [("training", 40.0), ("mutual_information", 5.0), ("process", 50.0)]
     ]
-    for variant, scale in (("cold", 10.0), ("cached", 1.0)):
+    rows += [
+        dict(benchmark="ib4:training", variant=v, seconds=s, member_epochs_per_s=r, ratio_to_numpy_replica=q)
+        for v, s, r, q in [("jax_engine", 2.0, 900.0, 9.0), ("numpy_replica_per_run", 2.0, 100.0, 1.0)]
+    ]
+    for variant, scale in (("cold", 10.0), ("warm_compile", 5.0), ("cached", 1.0)):
         rows += [
             dict(benchmark="figure:fig_a", variant=variant, seconds=2 * scale),
             dict(benchmark="process:make_all", variant=variant, seconds=3 * scale),
             dict(benchmark="process:agreement_report", variant=variant, seconds=scale),
             dict(benchmark="process:make_figures", variant=variant, seconds=4 * scale),
+            dict(benchmark="jax:trace", variant=variant, seconds=0.5 * scale),
+            dict(benchmark="jax:lower", variant=variant, seconds=0.5 * scale),
+            dict(benchmark="jax:compile", variant=variant, seconds=scale),
         ]
     return pd.DataFrame(rows)
 
 
 def test_markdown_has_every_section_with_the_measured_numbers():
-    text = bench.to_markdown(_rows(), peak=100.0)
+    text = bench.to_markdown(_rows(), peak=100.0, load=(3.0, 4.0))
     assert "| engine:tiny | jax_engine | 1.000 | 200 | 50.00 | 2.00 | 0.500 |" in text
+    assert "Load average (1 min) at the start and the end: 3.0, 4.0" in text
+    assert "| jax_engine | 2.00 | 900 | 9.0 |" in text
+    # the full experiment: 6 x 8000 member-epochs in 40 s against the replica's 100 per s
+    assert "| full experiment, compile included (section below) | 40.00 | 1,200 | 12.0 |" in text
     assert "| information_plane | training | 40.0 |" in text
-    assert "| **make figures, total** | 40.0 | 4.0 |" in text
-    assert "| fig_a | 20.0 | 2.0 |" in text
+    assert "| process | cold s | warm compile cache s | cached s |" in text
+    assert "| **make figures, total** | 40.0 | 20.0 | 4.0 |" in text
+    assert "| XLA compilation (share of the total) | 10.0 (25%) | 5.0 (25%) | 1.0 (25%) |" in text
+    assert "| JAX tracing + lowering | 10.0 | 5.0 | 1.0 |" in text
+    assert "| fig_a | 20.0 | 10.0 | 2.0 |" in text
 
 
 def test_engine_only_report_leaves_out_the_other_sections():
     frame = _rows()
     text = bench.to_markdown(frame[frame["benchmark"].str.startswith("engine:")], peak=100.0)
-    assert "Experiments" not in text and "make figures" not in text
+    assert "Experiments" not in text and "make figures" not in text and "IB4" not in text

@@ -1,5 +1,6 @@
 """The shared training engine: optimisers, batching, recording, divergence, determinism."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -87,6 +88,54 @@ def test_minibatch_epoch_visits_every_sample_once():
     )
     np.testing.assert_array_equal(result.records["c"][:, -1], np.full((2, n), 2.0))
     assert result.steps.tolist() == [0, 4, 8]
+
+
+def visit_step(params, batch, hyper):
+    # GD at lr 1: k counts the steps, and each sample's c gains 1 + (the step that visits it)
+    index, _ = batch
+    k = params["k"]
+    return -(1 + jax.lax.stop_gradient(k)) * jnp.sum(params["c"][index.astype(jnp.int32)]) - k
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 256, 4095, 4096, 4097])
+def test_permutation_is_the_stable_argsort_of_uniforms(n):
+    # The packed uint64 sort (n <= 2^12) gives bitwise the permutation of the original
+    # definition, argsort of jax.random.uniform, for any key.
+    for seed in range(3):
+        for epoch in (0, 1, 7999):
+            key = jax.random.fold_in(jax.random.key(seed), epoch)
+            expected = np.asarray(jnp.argsort(jax.random.uniform(key, (n,))))
+            np.testing.assert_array_equal(np.asarray(engine._permutation(key, n)), expected)
+
+
+def test_packed_argsort_breaks_ties_by_index():
+    # Uniforms equal in their top 52 bits (a tie of the float64s) keep their index order.
+    rng = np.random.default_rng(0)
+    high = rng.integers(0, 4, size=4096).astype(np.uint64) << np.uint64(40)
+    bits = high | rng.integers(0, 2**12, size=4096).astype(np.uint64)
+    expected = np.argsort(bits >> np.uint64(12), kind="stable")
+    np.testing.assert_array_equal(np.asarray(engine._packed_argsort(jnp.asarray(bits))), expected)
+
+
+def test_minibatches_follow_the_permutation_of_each_epoch():
+    n, batch_size = 48, 16
+    data = (np.arange(n, dtype=np.float64), np.zeros(n))
+    members = engine.ensemble([5, 6], learning_rate=1.0)
+    result = engine.train(
+        visit_step,
+        {"c": np.zeros((2, n)), "k": np.zeros(2)},
+        data,
+        members=members,
+        epochs=1,
+        batch_size=batch_size,
+        observe=lambda p, d, h: {"c": p["c"]},
+    )
+    for member, seed in enumerate((5, 6)):
+        key = jax.random.fold_in(jax.random.key(seed), 0)
+        order = np.asarray(jnp.argsort(jax.random.uniform(key, (n,))))
+        step = np.empty(n)
+        step[order] = np.repeat(np.arange(n // batch_size), batch_size)
+        np.testing.assert_array_equal(result.records["c"][member, -1], 1 + step)
 
 
 def test_same_seed_same_bytes_and_seeds_differ():
