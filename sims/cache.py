@@ -153,7 +153,7 @@ def scope(*roots: Path) -> tuple[Path, ...]:
 
 
 def code_fingerprint(*roots: Path) -> str:
-    """A hash of the source of ``scope(*roots)`` and of the versions of the numerical libraries (_libraries)."""
+    """A hash of the source of ``scope(*roots)`` and of the numerical libraries' versions."""
     return _hash_files(_stamped(scope(*roots)))
 
 

@@ -8,6 +8,7 @@ The public names are re-exported here (``from sims.critical_periods import scala
 from sims.critical_periods import (
     claims,
     maps,  # noqa: F401
+    symbolic_claims,  # noqa: F401
 )
 from sims.critical_periods.claims import simulated_closing_times
 from sims.critical_periods.measures import (

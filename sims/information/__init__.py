@@ -6,7 +6,7 @@ The public names are re-exported here (``from sims.information import bin_indice
 ``sim.simulate_information_plane``), and importing the package registers the claims.
 """
 
-from sims.information import maps  # noqa: F401
+from sims.information import maps, symbolic_claims  # noqa: F401
 from sims.information.claims import (
     BINARY_IB,
     ESTIMATORS,

@@ -7,7 +7,7 @@ The public names are re-exported here (``from sims.neural_collapse import nc_met
 """
 
 from sims.datasets import digits
-from sims.neural_collapse import maps  # noqa: F401
+from sims.neural_collapse import maps, symbolic_claims  # noqa: F401
 from sims.neural_collapse.claims import LAYER_PEELED, LayerPeeledForm
 from sims.neural_collapse.measures import (
     class_geometry,

@@ -12,7 +12,7 @@ The public names are re-exported here (``from sims.rank_collapse import effectiv
 ``sim.simulate_pure_attention``), and importing the package registers the claims.
 """
 
-from sims.rank_collapse import maps  # noqa: F401
+from sims.rank_collapse import maps, symbolic_claims  # noqa: F401
 from sims.rank_collapse.claims import (
     FAMILY_ALPHA,
     ORIGIN_BIN_HALF_SIDE,

@@ -300,9 +300,9 @@ def jacobian_variance_width_bias(depth, n, kind):
     r = m2/m1^2 - 1; summed over L layers from r = 0. (An earlier version of this docstring
     had constants 2/n and 1/n, which sum to 2L^2/n and L(L+1)/(2n), not the formulas
     returned; Monte Carlo at n = 32, L = 1, 3000 seeds gives n (E r - 2L) = 3.89 +- 0.26
-    Gaussian and 1.93 +- 0.23 orthogonal, i.e. 4 and 2, as returned.) The next order has the other sign and relative
-    size ~8L/n (fitted: -15.5 L^3/n^2 and -1.5 L^3/n^2), so it is a valid correction for
-    8L/n <= 1/4 only.
+    Gaussian and 1.93 +- 0.23 orthogonal, i.e. 4 and 2, as returned.) The next order has the
+    other sign and relative size ~8L/n (fitted: -15.5 L^3/n^2 and -1.5 L^3/n^2), so it is a
+    valid correction for 8L/n <= 1/4 only.
     """
     depth = integer_at_least("depth", depth, 0, 10**6)
     n = integer_at_least("n", n, 1)
