@@ -318,7 +318,7 @@ def experiment_rows():
     """IB4's information-plane experiment, uncached, in a fresh process (compile included)."""
     import json
 
-    env = {**os.environ, "SIMS_NO_CACHE": "1", "SIMS_COMPILE_CACHE_DIR": ""}
+    env = {**os.environ, "SIMS_NO_CACHE": "1", "SIMS_COMPILE_CACHE": "0"}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", EXPERIMENT], cwd=ROOT, env=env, check=True, capture_output=True, text=True
@@ -383,7 +383,10 @@ def figure_rows():
             env = {
                 **os.environ,
                 "SIMS_CACHE_DIR": caches[variant],
+                "SIMS_COMPILE_CACHE": "1",
                 "SIMS_COMPILE_CACHE_DIR": compile_cache,
+                # jax is imported before sims here: hide jax#38445's false error on each load
+                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
                 "FIGURES_OUT": out,
             }
             totals = dict(seconds=0.0, trace=0.0, lower=0.0, compile=0.0)
