@@ -561,6 +561,7 @@ def summary_row(spec: ValidityMap, frame: pd.DataFrame, seconds: float) -> dict:
         diverged=int(frame["diverged"].sum()) if "diverged" in frame else 0,
         boundary_log10_ratio=None if head is None else head.observed,
         boundary_passed=outcome.passed,
+        finding=bool(spec.finding),
         seconds=round(seconds, 2),
         backend=str(frame["backend"].iloc[0]) if "backend" in frame and len(frame) else "",
     )
@@ -599,7 +600,8 @@ def validity_report(
             f"| {row['claim']} | {row['map']} | {row['axes']} | {row['points']} | "
             f"{row['share_within_tolerance']:.0%} | {row['diverged']} | "
             f"{'undefined' if boundary is None or not np.isfinite(boundary) else f'{boundary:.3f}'} | "
-            f"{'yes' if row['boundary_passed'] else 'NO'} | {row['seconds']:.1f} | {row['backend']} |"
+            f"{'yes' if row['boundary_passed'] else ('no: a finding' if row['finding'] else 'NO')} | "
+            f"{row['seconds']:.1f} | {row['backend']} |"
         )
     (results / "validity.md").write_text("\n".join(lines) + "\n")
     return table
