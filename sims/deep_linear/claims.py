@@ -560,10 +560,12 @@ def compare_symbolic_proofs(closed_form, run, **_) -> Outcome:
                         balanced["t"], balanced["w1"], balanced["w2"], balanced["sigma_yx"], strict=True
                     )
                 ],
-                16 * eps,
+                64 * eps,
                 "W2 W1 in units of ||Sigma_yx||_2 times the condition of the QR steps, sqrt(cond(I + "
-                "q^T G q)), large on the way from a start with little overlap with a growing mode "
-                "(measured <= 6.3 eps at 400 points, cond up to 6e6)",
+                "q^T G q)), large on the way from a start with little overlap with a growing mode; "
+                "Householder QR of the 2k x k stack has backward error O(2k^2 eps) per step, k = 2 "
+                "(measured <= 6.3 eps at 400 points, cond up to 6e6; hypothesis found 17 eps at seed "
+                "209587, beyond the 16 eps first set from the measurement alone)",
                 "absolute",
                 scale=(
                     np.linalg.norm(balanced["sigma_yx"], 2, axis=(1, 2))
