@@ -228,3 +228,69 @@ def test_long_windows_cost_no_more_than_short_ones():
     assert cp.final_share(1.0, 3, 0.01, 0.0, 1e5) == pytest.approx(0.01, rel=1e-12)
     assert cp.final_share(1.0, 3, 0.01, 1e5, 1e5 + 1.0) == pytest.approx(0.5, abs=1e-12)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("sigma", [1e16, 1.75e66, 1e200])
+def test_flow_is_exactly_scale_invariant_at_extreme_sigma(depth, sigma):
+    """sigma, K -> c sigma, c K with t -> t / c^{2-2/D}. In ln p the flow never stopped for
+    sigma >~ 1e16 (the spacing of ln p ~ ln(sigma)/D hid Omega below 1e-14 sigma): the fuzz
+    found a hang at sigma = 1.75e66; its steps ~ 1/sigma also fell below the spacing of t."""
+    unit = sigma ** -(2 - 2 / depth)
+    t = np.array([0.0, 0.3, 1.0, 2.5, 6.0])
+    k_a, k_b = cp.pathway_strengths(t * unit, sigma, depth, 0.05 * sigma, 0.5 * unit, 2.0 * unit)
+    r_a, r_b = cp.pathway_strengths(t, 1.0, depth, 0.05, 0.5, 2.0)
+    np.testing.assert_allclose(k_a / sigma, r_a, rtol=1e-9)
+    np.testing.assert_allclose(k_b / sigma, r_b, rtol=1e-9)
+    share = cp.final_share(sigma, depth, 0.05 * sigma, 0.5 * unit, 2.0 * unit)
+    assert share == pytest.approx(cp.final_share(1.0, depth, 0.05, 0.5, 2.0), rel=1e-9)
+
+
+def test_depth1_after_a_deficit_from_a_tiny_start():
+    """D = 1 is linear and solved in closed form: in ln p its rate 1/p (1e33 for k0/sigma =
+    1e-33) put the steps after the deficit below the float64 spacing of t (ValueError)."""
+    sigma, k0 = 1e30, 1e-3
+    k_a, k_b = cp.pathway_strengths(np.array([0.0, 2.0, 3.0, 4.0]), sigma, 1, k0, 0.0, 3.0)
+    # deficit: K_b = k0, Omega = sigma - K_a - k0 decays as e^{-t}; after it, as e^{-2(t - 3)}
+    # and each pathway gains half of it
+    omega_3 = (sigma - 2 * k0) * np.exp(-3.0)
+    expected_a = [k0, sigma - k0 - (sigma - 2 * k0) * np.exp(-2.0), sigma - k0 - omega_3]
+    np.testing.assert_allclose(k_a[:3], expected_a, rtol=1e-13)
+    np.testing.assert_allclose(k_b[:3], k0, rtol=1e-13)
+    gain = omega_3 * -np.expm1(-2.0) / 2
+    assert k_a[3] == pytest.approx(sigma - k0 - omega_3 + gain, rel=1e-12)
+    assert k_b[3] == pytest.approx(k0 + gain, rel=1e-12)
+
+
+def test_final_share_below_the_normal_range_without_overflow():
+    """1/(1 + K_a/K_b) as a logistic: K_a/K_b = e^{714} overflowed (a RuntimeWarning)."""
+    assert cp.final_share(1.7e308, 2, 1e-3, 0.0, 3.0) == pytest.approx(1e-3 / 1.7e308, rel=1e-9)
+
+
+def test_closing_time_tolerance_follows_the_time_unit():
+    """t_c ~ 1e-15 at sigma = 2e15 (D = 2): the absolute xtol of 1e-13 returned 2.0 / sigma
+    for 1.887 / sigma; the fuzz's call (k0 = 0.01, deficit 1) hung past sigma ~ 1e16."""
+    sigma = 2e15
+    t_c = cp.closing_time(sigma, 2, 0.01 * sigma, 1.0 / sigma)
+    assert t_c * sigma == pytest.approx(cp.closing_time(1.0, 2, 0.01, 1.0), rel=1e-9)
+    t_c = cp.closing_time(sigma, 2, 0.01, 1.0)  # the fuzz's call: k0/sigma = 5e-18
+    damage = 0.5 - cp.final_share(sigma, 2, 0.01, np.array([0.0, t_c]), np.array([1.0, t_c + 1.0]))
+    assert damage[1] == pytest.approx(0.5 * damage[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("duration, level", [(1e-20, 0.5), (1e-9, 0.5), (1.0, 1e-14), (1.0, 8e-46)])
+def test_closing_time_refuses_a_damage_below_the_flow_resolution(duration, level):
+    """level * damage(onset 0) < 1e-8: a deficit of 1e-20 gave 'k0 must be in (0, sigma/2)',
+    and level 8e-46 returned the onset where the flow settles (17.97 for any level < 1e-14;
+    exact: 1e-14 -> 17.98, 1e-100 -> ~230)."""
+    with pytest.raises(ValueError, match="level times the damage at onset 0 must be >= 1e-08"):
+        cp.closing_time(1.0, 2, 0.01, duration, level=level)
+    assert cp.closing_time(1.0, 2, 0.01, 1.0, level=1e-6) == pytest.approx(8.772170838062769, rel=1e-9)
+
+
+def test_pathway_strengths_at_the_largest_sigma():
+    """K from logs where K/sigma underflows: np.where also evaluated e^{D u + ln sigma} where
+    it overflows (a RuntimeWarning at sigma = 1.8e308)."""
+    k_a, k_b = cp.pathway_strengths([0.0, 4.0], 1.7976931348623157e308, 2, 1e-3, 0.0, 3.0)
+    np.testing.assert_allclose(k_a, [1e-3, 1.7976931348623157e308], rtol=1e-12)
+    np.testing.assert_allclose(k_b, 1e-3, rtol=1e-12)

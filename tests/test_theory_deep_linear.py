@@ -1,5 +1,9 @@
 """Closed forms of theory.deep_linear: tight float64 checks against ODE solves and SVDs."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -203,3 +207,30 @@ def test_lambda_balanced_product_bounded_work_at_large_t():
         dl.lambda_balanced_product(1e12, w1, w2, target)
     with pytest.raises(ValueError, match="^w1 must be a 2-d array"):
         dl.lambda_balanced_product(1.0, w1[0], w2, target)
+
+
+def test_lambda_balanced_product_at_a_subnormal_time():
+    """t = 1e-320: 2f / (1 - e^{-2fh}) ~ 1/h overflowed (a RuntimeWarning) and G ~ h lost its
+    digits (W2 W1 off by 6e-8 at t = 1e-320, its last entry 0 at 5e-324)."""
+    w1 = np.array([[0.3, 0.1, 0.0], [0.0, 0.2, 0.1]])
+    values, vectors = np.linalg.eigh(w1 @ w1.T + 0.1 * np.eye(2))
+    w2 = np.vstack([(vectors * np.sqrt(values)) @ vectors.T, np.zeros((1, 2))])
+    target = np.diag([1.0, 0.5, 0.2])
+    out = dl.lambda_balanced_product([5e-324, 1e-320, 1e-310, 0.0], w1, w2, target)
+    np.testing.assert_allclose(out, np.broadcast_to(w2 @ w1, out.shape), rtol=0, atol=1e-15)
+
+
+def test_symbolic_functions_refuse_bad_numbers_before_importing_sympy():
+    """The first SymPy import takes 1-10 s (the fuzz's 5 s limit ran out on a refusal)."""
+    code = (
+        "import sys, theory.deep_linear as dl\n"
+        "for call in (lambda: dl.symbolic_learning_time(-5e-324, 0.5, 1.0, 1.0),\n"
+        "             lambda: dl.symbolic_mode_strength(1.0, 2.0, 0.5, '3'),\n"
+        "             lambda: dl.symbolic_linear_strength(-1.0, 2.0, 0.5, 1.0)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ValueError:\n"
+        "        pass\n"
+        "assert 'sympy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

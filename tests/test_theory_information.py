@@ -248,3 +248,56 @@ def test_information_bottleneck_iterations_are_bounded():
     assert time.perf_counter() - start < 1.0
     # n_clusters = 0 used to mean |X| silently; None still does.
     assert th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 5.0).encoder.shape == (2, 2)
+
+
+def test_noisy_neuron_with_w_x_beyond_float64():
+    """w x = 2 * 9e307 overflowed (a RuntimeWarning); tanh is +-1 there, the sign kept."""
+    big = 8.98846567431158e307
+    value = th.noisy_neuron_information(2.0, [big, -big, 1.0], 0.1)
+    assert value == pytest.approx(th.noisy_neuron_information(1.0, [50.0, -50.0, 2.0], 0.1), abs=1e-12)
+
+
+@pytest.mark.parametrize("w", [2.225073858507203e-309, 5e-324])
+def test_binned_entropy_at_a_subnormal_weight(w):
+    """artanh(v) / w overflowed (a RuntimeWarning): Phi(+-inf) is exactly 0 or 1 there. The
+    output ~ w x splits at the bin edge 0 (tanh: 1 bit) or sits in one bin (ReLU)."""
+    assert th.binned_entropy_single_unit(w) == 1.0
+    assert th.binned_entropy_single_unit(w, activation="relu") == 0.0
+    assert th.binned_entropy_single_unit(w, bin_width=0.1) == 1.0
+
+
+def test_gaussian_ib_critical_beta_beyond_float64_is_inf():
+    """1 / (1 - lambda) for a subnormal 1 - lambda overflowed (a RuntimeWarning): that
+    direction enters at no float64 beta, so beta^c = inf, like lambda = 1."""
+    betas = th.gaussian_ib_critical_betas([[1.0, 0.3], [0.3, 1.0]], [[0.5], [0.2]], [[4.256445671526154e307]])
+    assert np.isfinite(betas[0]) and betas[0] > 1e307 and betas[1] == np.inf
+
+
+def test_gaussian_ib_curve_saturates_at_large_i_tx():
+    """x - n/2 logaddexp(lg, 2x/n + ll) lost ~x eps (1e-6 relative at 1e10 nats, 0 at 1e300)
+    and overflowed past 9e307: I(T;Y) -> I(X;Y) as I(T;X) -> inf."""
+    cov = ([[1.0, 0.3], [0.3, 1.0]], [[0.5], [0.2]], [[1.0]])
+    i_xy = th.gaussian_mutual_information(
+        np.block([[np.array(cov[0]), np.array(cov[1])], [np.array(cov[1]).T, np.array(cov[2])]]), 2
+    )
+    curve = th.gaussian_ib_curve([1e3, 1e10, 1e300, 1.7976931348623157e308], *cov)
+    np.testing.assert_allclose(curve, i_xy, rtol=1e-13)
+    assert th.gaussian_ib(5e-324, *cov) == (0.0, 0.0)  # 1/beta overflowed; no direction active
+
+
+def test_binned_entropy_range_beyond_float64():
+    """high - low = 3.6e308 overflowed in linspace (a RuntimeWarning): edges at quarter scale."""
+    assert (
+        th.binned_entropy_single_unit(2.0, n_bins=2, low=-1.7976931348623157e308, high=1.7976931348623157e308)
+        == 1.0
+    )
+    assert th.binned_entropy_single_unit(2.0, bin_width=1.5322697890449438e308) == 1.0
+
+
+@pytest.mark.parametrize("theta", [2.2250738585072014e-308, 1e-307])
+def test_majority_vote_at_a_tiny_theta(theta):
+    """scipy's binom.pmf raised OverflowError (Boost ibeta_derivative) for theta just above
+    the smallest normal float; gen = theta (1 - 2 flip) to first order there."""
+    for n in (5, 101):
+        gen, information = th.majority_vote_generalisation(n, theta, 0.1)
+        assert gen == pytest.approx(0.8 * theta, rel=1e-10) and information == 0.0

@@ -300,3 +300,51 @@ def test_layer_peeled_cosine_matches_direct_constrained_minimisation():
 def test_more_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("tiny", [2.2e-313, 5e-324, 1e-300])
+def test_ufm_norms_with_a_subnormal_weight_decay(tiny):
+    """n lambda_h / lambda_w overflowed (classifier_norm inf, an 'invalid value' warning) while
+    the norms are finite; and c^2 = n lambda_w lambda_h underflowed. Checked against the
+    defining relations: ||w|| ||h|| = product, ||w|| / ||h|| = sqrt(n lambda_h / lambda_w)."""
+    k, n, lh = 4, 5, 5e-3
+    log_ratio = 0.5 * (np.log(n) + np.log(lh) - np.log(tiny))
+    ce = nc.ce_unconstrained_features_norms(k, n, tiny, lh)
+    log_c = 0.5 * (np.log(n) + np.log(tiny) + np.log(lh))
+    assert ce["product"] == pytest.approx(-(k - 1) / k * log_c, rel=1e-12)
+    mse = nc.mse_unconstrained_features_norms(k, n, tiny, lh)
+    for out, product in ((ce, ce["product"]), (mse, (k - 1) / k)):
+        w, h = out["classifier_norm"], out["feature_norm"]
+        assert np.isfinite([w, h]).all()
+        assert np.log(w) + np.log(h) == pytest.approx(np.log(product), abs=1e-12)
+        assert np.log(w) - np.log(h) == pytest.approx(log_ratio, rel=1e-13)
+    swapped = nc.ce_unconstrained_features_norms(k, n, lh, tiny)
+    assert np.isfinite(list(swapped.values())).all()
+
+
+def test_central_path_decomposition_beyond_float64_is_refused():
+    """weight_decay = 1.4e308 made weight_decay/2 ||W||^2 overflow (a RuntimeWarning)."""
+    features = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 1.1]])
+    labels, classifier, bias = np.array([0, 0, 1, 1]), np.array([[1.0, -0.5], [-0.5, 1.0]]), np.zeros(2)
+    for weight_decay in (1.4381545078898528e308, 7.190772539449264e307):
+        with pytest.raises(ValueError, match="weight_decay"):
+            nc.mse_central_path_decomposition(features, labels, classifier, bias, weight_decay=weight_decay)
+    terms = nc.mse_central_path_decomposition(features, labels, classifier, bias, weight_decay=1e300)
+    assert terms["loss"] == pytest.approx(
+        terms["nc1"] + terms["nc23"] + terms["reg"] + terms["perp"], rel=1e-12
+    )
+
+
+def test_imbalanced_minimizer_with_extreme_weight_decays():
+    """lambda_w / lambda_h overflowed (NaN and 'invalid value' warnings for lambda_h = 1e-320
+    or lambda_w = 1.8e308); solved in u = r s^{L+1} / sqrt(n_k) with the decays in logs."""
+    out = nc.imbalanced_deep_linear_minimizer([10, 1], 1, 0.1, 1e-320)
+    # L = 1: r s^2 = sqrt(n_k) - N lambda_w / r, r = sqrt(lambda_w / lambda_h) = 3.16e159
+    log_r = 0.5 * (np.log(0.1) - np.log(1e-320))
+    expected = np.exp(0.5 * (np.log(np.sqrt([10.0, 1.0]) - 11 * 0.1 * np.exp(-log_r)) - log_r))
+    np.testing.assert_allclose(out["layer_singular_values"], expected, rtol=1e-13)
+    np.testing.assert_allclose(
+        out["feature_mean_norms_sq"], np.exp(2 * log_r + 2 * np.log(expected) - np.log([10, 1])), rtol=1e-12
+    )
+    collapsed = nc.imbalanced_deep_linear_minimizer([10, 1], 1, 1.7976931348623157e308, 0.1)
+    assert all(np.all(v == 0) for v in collapsed.values())

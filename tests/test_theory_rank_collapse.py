@@ -92,7 +92,10 @@ def test_square_fraction_circular_law_and_saxe_numbers():
 def test_square_fraction_between_inscribed_and_circumscribed_disks(a, depth):
     value = theory.product_eigenvalue_square_fraction(a, depth)
     inner = theory.product_eigenvalue_fraction(a, depth)
-    outer = theory.product_eigenvalue_fraction(min(a * np.sqrt(2), 1.0), depth)
+    # the disk of radius a sqrt(2), whose fraction is (a sqrt 2)^{2/M}: in logs, since a * sqrt(2)
+    # rounds for a subnormal a (5e-324 * sqrt(2) is 5e-324)
+    with np.errstate(divide="ignore"):
+        outer = min(1.0, float(np.exp(2.0 / depth * (np.log(a) + 0.5 * np.log(2.0)))))
     assert inner - 1e-12 <= value <= outer + 1e-12
 
 
@@ -229,3 +232,33 @@ def test_skip_growth(alpha, depth):
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_lyapunov_for_a_variance_whose_double_overflows():
+    """ln(2 variance) is ln 2 + ln variance there (2 * 9e307 overflowed: the exponents were inf)."""
+    variance = 8.98846567431158e307
+    exponents = theory.gaussian_product_lyapunov(4, variance=variance)
+    shift = exponents - theory.gaussian_product_lyapunov(4, variance=1.0)
+    np.testing.assert_allclose(shift, 0.5 * np.log(variance), rtol=1e-14)
+
+
+def test_jacobian_variance_beyond_float64_is_refused():
+    """2L overflowed with a RuntimeWarning for depth = 9e307 (Gaussian ReLU)."""
+    depth = 8.98846567431158e307
+    with pytest.raises(ValueError, match="depth"):
+        theory.jacobian_spectrum_variance(depth, weights="gaussian", nonlinearity="relu")
+    assert theory.jacobian_spectrum_variance(depth, weights="orthogonal", nonlinearity="relu") == depth
+
+
+@pytest.mark.parametrize("half_side", [1e-320, 5e-324])
+def test_square_fraction_at_a_subnormal_half_side(half_side):
+    """a / cos(theta) lost its digits and quad warned (IntegrationWarning) for a = 1e-320:
+    a^{2/M} factors out, P = (4/pi) a^{2/M} int_0^{pi/4} sec^{2/M}."""
+    for depth in (100.0, 5.0):
+        exponent = 2.0 / depth
+        tail, _ = integrate.quad(lambda theta, e=exponent: np.cos(theta) ** -e, 0.0, np.pi / 4, epsrel=1e-13)
+        expected = 4.0 / np.pi * np.exp(exponent * np.log(half_side)) * tail
+        assert theory.product_eigenvalue_square_fraction(half_side, depth) == pytest.approx(
+            expected, rel=1e-12
+        )
+    assert theory.product_eigenvalue_square_fraction(half_side, 1e-300) == 0.0

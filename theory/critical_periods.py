@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
+from scipy.special import expit
 
 from theory._validate import (
     as_finite,
@@ -56,6 +57,9 @@ _RTOL = 1e-13
 _SETTLED = 1e-14
 # Depth bound: p^{D-1} makes the flow stiffer with D; D <= 100 keeps every call < 1 s.
 MAX_DEPTH = 100
+# closing_time: the smallest damage (level times the damage at onset 0) whose onset the flow
+# resolves to ~1e-8 relative (see closing_time).
+MIN_CLOSING_DAMAGE = 1e-8
 
 
 def _check_feature(sigma, depth, k0):
@@ -80,54 +84,106 @@ def _segments(start, end):
     return [(0.0, start, 1.0), (start, end, 0.0), (end, np.inf, 1.0)]
 
 
-def _flow(v, t0, t1, gate, sigma, depth, times=()):
-    """Log layer strengths v = (ln p_a, ln p_b) at t1 and at ``times`` (rising, in [t0, t1]).
+def _flow(u, t0, t1, gate, log_rate, depth, times=()):
+    """Relative log strengths u = (ln(K_a/sigma), ln(K_b/sigma)) / D at t1 and at ``times``
+    (rising, in [t0, t1]); ``log_rate`` = (2 - 2/D) ln sigma.
 
-    Integrated in logs, dv/dt = p^{D-2} Omega: the tolerances then bound the relative error
-    of p however small k0 is (in p itself, atol hid the growth of p < 1e-13 and a final share
-    from k0 = 1e-100 came out 2000x too large). Stops once |Omega| <= _SETTLED sigma.
+    Integrated in logs, du/dt = d(ln p)/dt = p^{D-2} Omega: the tolerances then bound the
+    relative error of p however small k0 is (in p itself, atol hid the growth of p < 1e-13
+    and a final share from k0 = 1e-100 came out 2000x too large). Two rescalings make the
+    work and the accuracy independent of sigma (the dynamics are invariant under
+    sigma, K -> c sigma, c K, t -> t / c^{2-2/D}):
+
+    - u is ln p relative to sigma^{1/D}, so u -> O(1) at the end whatever sigma is. In ln p
+      itself the float64 spacing of ln p ~ ln(sigma)/D limited Omega to ~D ulp(ln p) sigma,
+      above the stop threshold for sigma >~ 1e16 at D = 2: the flow jittered at its
+      stability limit and never stopped.
+    - each segment runs in its own time s = (t - t0) sigma^{2-2/D} from 0, in which
+      du/ds = e^{(D-2)u} (1 - e^{D u_a} - e^{D u_b}) has O(1) rates: in t the steps
+      ~ 1/sigma^{2-2/D} fell below the float64 spacing of t0 (or of 0 for sigma >~ 1e150 at
+      D = 2), and with D = 1 the rate 1/p of a tiny p did so after a deficit.
+
+    Stops once |Omega| <= _SETTLED sigma.
     """
     times = np.asarray(times, dtype=np.float64)
 
-    def omega(w):
-        return sigma - np.exp(depth * w[0]) - np.exp(depth * w[1])
+    def omega(w):  # Omega / sigma
+        return 1.0 - np.exp(depth * w[0]) - np.exp(depth * w[1])
 
     def rhs(_, w):
         rate = omega(w) * np.exp((depth - 2) * np.asarray(w))
         return [rate[0], gate * rate[1]]
 
     def settled(_, w):
-        return abs(omega(w)) - _SETTLED * sigma
+        return abs(omega(w)) - _SETTLED
 
     settled.terminal = True
-    if t1 <= t0 or settled(t0, v) <= 0:
-        return v, np.repeat(v[:, None], times.size, axis=1)
-    with_end = times.size == 0 or times[-1] < t1
+    largest = np.finfo(float).max
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        rate = np.exp(log_rate)  # sigma^{2-2/D}: the time unit
+        if np.isfinite(rate):
+            span, local = (t1 - t0) * rate, (times - t0) * rate
+        else:
+            span, local = np.exp(np.log(t1 - t0) + log_rate), np.exp(np.log(times - t0) + log_rate)
+    # Past s ~ 1e308 only a flow that cannot be resolved anyway (the error below) is unsettled.
+    capped = span > largest
+    span, local = min(span, largest), np.minimum(local, largest)
+    if span <= 0 or settled(0.0, u) <= 0:  # (span underflows: u moves by < 1e-308)
+        return u, np.repeat(u[:, None], times.size, axis=1)
+    if depth == 1:
+        return _linear_flow(u, span, local, gate)
+    local, where = np.unique(local, return_inverse=True)
+    with_end = local.size == 0 or local[-1] < span
     with np.errstate(over="ignore", invalid="ignore"):
         solution = solve_ivp(
             rhs,
-            (t0, t1),
-            v,
+            (0.0, span),
+            u,
             method="DOP853",
             rtol=_RTOL,
             atol=_RTOL,
-            t_eval=np.append(times, t1) if with_end else times,
+            t_eval=np.append(local, span) if with_end else local,
             events=settled,
         )
-    if not solution.success:
+    if not solution.success or (capped and solution.status != 1):
         # The escape from a tiny start takes ~ 1 / ((D-2) sigma k0^{1-2/D}); beyond ~1e16
         # times the O(1) rise, float64 time cannot resolve the rise (k0 = 1e-300, D = 4).
         raise ValueError(
-            f"k0 must be larger for depth {depth}: the flow from k0 = {np.exp(depth * v[0]):.3g}"
-            f" cannot be resolved in float64 time ({solution.message})"
+            f"k0 must be a larger fraction of sigma for depth {depth}: the flow from k0/sigma = "
+            f"{np.exp(depth * u[0]):.3g} cannot be resolved in float64 time ({solution.message})"
         )
     # (an event before the first t_eval point leaves solution.y an empty list)
     y = np.asarray(solution.y, dtype=np.float64).reshape(2, -1)
     final = solution.y_events[0][-1] if solution.status == 1 else y[:, -1]
-    values = np.repeat(final[:, None], times.size, axis=1)
-    reached = min(y.shape[1], times.size)
+    values = np.repeat(final[:, None], local.size, axis=1)
+    reached = min(y.shape[1], local.size)
     values[:, :reached] = y[:, :reached]
-    return final, values
+    return final, values[:, where.reshape(-1)]
+
+
+def _linear_flow(u, span, local, gate):
+    """:func:`_flow` for D = 1 in closed form: x = K/sigma obeys dx_p/ds = g_p w with
+    w = 1 - x_a - x_b, so w = w_0 e^{-r s} (r = 1 + g_b) and each learning pathway gains
+    w_0 (1 - e^{-r s}) / r. Exact where the log-strength flow is stiff (its rate 1/x is 1e30
+    at x = 1e-30: after a deficit its steps fell below the float64 spacing of t) and at any
+    span; the gain is added in logs, so a tiny x keeps its relative accuracy.
+    """
+    rate = 1.0 + gate
+    s = np.append(local, span)
+    with np.errstate(under="ignore", divide="ignore"):
+        w0 = 1.0 - np.exp(u[0]) - np.exp(u[1])
+        gain = w0 * -np.expm1(-rate * s) / rate
+        if w0 >= 0:
+            grown = np.logaddexp(u[:, None], np.log(gain))
+        else:  # k0 > sigma/2: both shrink, and x_p + gain stays >= (1 - x_b) / 2 > 0
+            grown = np.log(np.exp(u[:, None]) + gain)
+    path = np.vstack([grown[0], grown[1] if gate else np.full(s.size, u[1])])
+    return path[:, -1], path[:, :-1]
+
+
+def _start(sigma, depth, k0):
+    """u at t = 0 (both pathways at k0) and the log rate factor, for :func:`_flow`."""
+    return np.full(2, (np.log(k0) - np.log(sigma)) / depth), (2.0 - 2.0 / depth) * np.log(sigma)
 
 
 def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
@@ -160,51 +216,55 @@ def pathway_strengths(t, sigma, depth, k0, deficit_start, deficit_end):
     sigma, depth, k0 = _check_feature(sigma, depth, k0)
     start, end = _check_window(deficit_start, deficit_end)
     flat = t.ravel()
-    v_out = np.empty((2, flat.size))
-    v = np.full(2, np.log(k0) / depth)
+    u_out = np.empty((2, flat.size))
+    u, log_rate = _start(sigma, depth, k0)
     for t0, t1, gate in _segments(start, end):
         inside = (flat >= t0) & (flat < t1)
         times, where = np.unique(flat[inside], return_inverse=True)
         if t1 == np.inf:
             t1 = max(t0, flat.max(initial=t0))
-        v, values = _flow(v, t0, t1, gate, sigma, depth, times)
-        v_out[:, inside] = values[:, where]
-    k = np.exp(depth * v_out)
+        u, values = _flow(u, t0, t1, gate, log_rate, depth, times)
+        u_out[:, inside] = values[:, where]
+    # K/sigma <= 1 (clamped: round-off made sigma K/sigma overflow at sigma = 1.8e308); below
+    # 1e-308 K from logs (k0 = 1e-300, sigma = 1e10). np.where evaluates both branches.
+    with np.errstate(under="ignore", over="ignore"):
+        relative = np.minimum(np.exp(depth * u_out), 1.0)
+        k = np.where(
+            relative >= np.finfo(float).tiny, sigma * relative, np.exp(depth * u_out + np.log(sigma))
+        )
     return k[0].reshape(t.shape), k[1].reshape(t.shape)
 
 
-def _share_from_state(v_a, v_b, sigma, depth):
+def _share_from_state(u_a, u_b, depth):
     """K_b(inf)/sigma after the deficit, from the conserved quantity of the free flow.
 
-    ``v`` are the log layer strengths ln p. The result is clipped to [0, 1]: it is a share of
-    K_a + K_b = sigma, and the unclipped value is within 1e-15 of that range.
+    ``u`` are the relative log strengths ln(K/sigma)/D of :func:`_flow`. The result is
+    clipped to [0, 1]: it is a share of K_a + K_b = sigma, and the unclipped value is within
+    1e-15 of that range.
     """
     if depth == 1:  # K_a - K_b is frozen and K_a + K_b -> sigma
-        share = (sigma - (np.exp(v_a) - np.exp(v_b))) / (2.0 * sigma)
+        share = (1.0 - (np.exp(u_a) - np.exp(u_b))) / 2.0
     elif depth == 2:  # K_a / K_b is frozen
-        share = 1.0 / (1.0 + np.exp(2.0 * (v_a - v_b)))
+        share = expit(2.0 * (u_b - u_a))  # 1 / (1 + (K_a/K_b)), no overflow for a tiny K_b
     else:
-        share = _conserved_share(v_a, v_b, sigma, depth)
+        share = _conserved_share(u_a, u_b, depth)
     return float(np.clip(share, 0.0, 1.0))
 
 
-def _conserved_share(v_a, v_b, sigma, depth):
-    """Root x of ((1-x) sigma)^{e/D} - (x sigma)^{e/D} = p_a^e - p_b^e, e = 2 - D < 0.
+def _conserved_share(u_a, u_b, depth):
+    """Root x of (1-x)^{e/D} - x^{e/D} = e^{e u_a} - e^{e u_b}, e = 2 - D < 0 (the conserved
+    p_a^e - p_b^e divided by sigma^{e/D}).
 
     Every term is scaled by e^{-m}, m the largest log-term on the right, so that p^e (which
     overflows for a tiny p) is never formed; solved for ln x (x down to 1e-300).
     """
     e = 2.0 - depth
-    m = max(e * v_a, e * v_b)
-    right = np.exp(e * v_a - m) - np.exp(e * v_b - m)
+    m = max(e * u_a, e * u_b)
+    right = np.exp(e * u_a - m) - np.exp(e * u_b - m)
 
     def mismatch(log_share):  # increasing in the share
         share = np.exp(log_share)
-        return (
-            np.exp(e / depth * np.log1p(-share) + e / depth * np.log(sigma) - m)
-            - np.exp(e / depth * (log_share + np.log(sigma)) - m)
-            - right
-        )
+        return np.exp(e / depth * np.log1p(-share) - m) - np.exp(e / depth * log_share - m) - right
 
     low, high = np.log(1e-300), np.log1p(-1e-16)
     if mismatch(low) >= 0:  # the share is below 1e-300
@@ -243,10 +303,10 @@ def final_share(sigma, depth, k0, deficit_start, deficit_end):
     shares = np.empty(starts.shape)
     for index in np.ndindex(starts.shape):
         start, end = _check_window(starts[index], ends[index])
-        v = np.full(2, np.log(k0) / depth)
+        u, log_rate = _start(sigma, depth, k0)
         for t0, t1, gate in _segments(start, end)[:2]:
-            v, _ = _flow(v, t0, t1, gate, sigma, depth)
-        shares[index] = _share_from_state(v[0], v[1], sigma, depth)
+            u, _ = _flow(u, t0, t1, gate, log_rate, depth)
+        shares[index] = _share_from_state(u[0], u[1], depth)
     return shares
 
 
@@ -297,6 +357,14 @@ def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
     ``k0/sigma`` and ``deficit_duration * sigma^{2-2/D}``: ``t_c`` is proportional to
     ``sigma^{-(2-2/D)}``, i.e. exactly to ``1/sigma`` for D = 2 (strong features close first).
 
+    The damage that marks the closing, ``level`` times the damage at onset 0, must be
+    >= 1e-8 (MIN_CLOSING_DAMAGE; ValueError otherwise): the damage is a difference of shares
+    that the flow resolves to ~1e-14 (it stops at |Omega| <= 1e-14 sigma, accuracy ~1e-11),
+    and t_c loses accuracy as the damage approaches that. Measured at D = 2, sigma = 1,
+    k0 = 0.01, deficit 1 (damage 0.372 at onset 0) against the exact solution: relative error
+    1e-13 at level 1e-2, 8e-11 at 1e-6, 2e-8 at 1e-8, 7e-6 at 1e-12, 1 % at 1e-14, and below
+    that the onset at which the flow settles (17.97 for every level < 1e-14).
+
     Args:
         sigma, depth, k0: as in :func:`pathway_strengths` (scalars).
         deficit_duration: length of the deficit (> 0).
@@ -322,17 +390,35 @@ def closing_time(sigma, depth, k0, deficit_duration, *, level=0.5):
         return float(damage) - level * damage_at_zero
 
     damage_at_zero = 0.5 - float(final_share(sigma, depth, k0, 0.0, duration))
-    if damage_at_zero <= 0:
-        # From k0 >= sigma/2 the deprived pathway already holds its half at onset 0.
+    if damage_at_zero <= 0 and k0 >= sigma / 2:
+        # the deprived pathway already holds its half at onset 0
         raise ValueError(
             f"a deficit from t = 0 must do damage for its period to close: k0 "
             f"must be in (0, sigma/2) here, got k0={k0!r}, sigma={sigma!r}"
         )
-    high = 1.0 / sigma
-    for _ in range(200):  # the damage decays with onset; 2^200 / sigma is past any period
+    if not level * damage_at_zero >= MIN_CLOSING_DAMAGE:
+        raise ValueError(
+            f"level times the damage at onset 0 must be >= {MIN_CLOSING_DAMAGE:g} for the "
+            f"flow to resolve t_c, got level={level!r} times {damage_at_zero:.3g} (sigma={sigma!r}, "
+            f"depth={depth}, k0={k0!r}, deficit_duration={duration!r}): raise level or the "
+            "deficit_duration"
+        )
+    # The time unit sigma^{-(2-2/D)} of the dynamics (see above) sets the first bracket and
+    # the absolute tolerance: t_c ~ 1e-15 at sigma = 2e15, D = 2, where a fixed xtol of 1e-13
+    # returned 2.0 / sigma for 1.887 / sigma (6 % off). Clipped to the float64 range.
+    with np.errstate(over="ignore", under="ignore"):
+        unit = float(np.exp(-(2.0 - 2.0 / depth) * np.log(sigma)))
+    high = min(max(unit, np.finfo(float).smallest_subnormal), np.finfo(float).max)
+    xtol = max(1e-13 * high, np.finfo(float).smallest_subnormal)
+    for _ in range(200):  # the damage decays with onset; 2^200 time units is past any period
         if excess(high) <= 0:
-            return brentq(excess, 0.0, high, xtol=1e-13, rtol=1e-13)
+            return brentq(excess, 0.0, high, xtol=xtol, rtol=1e-13)
         high *= 2.0
+        if not np.isfinite(high):
+            raise ValueError(
+                f"the closing time overflows float64 (> 1.8e308) for sigma={sigma!r}, "
+                f"depth={depth}, k0={k0!r}, deficit_duration={duration!r}, level={level!r}"
+            )
     raise ValueError(
         f"the critical period did not close by onset {high:g} "
         f"(sigma={sigma!r}, depth={depth}, k0={k0!r}, level={level!r})"

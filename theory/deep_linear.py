@@ -16,6 +16,8 @@ v_alpha``, the product of D per-layer strengths. With equal (balanced) strengths
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from theory._validate import (
@@ -374,9 +376,19 @@ def _riccati_step(q, f, h):
     """
     k = q.shape[1]
     safe = np.where(f == 0, 1.0, f)
-    g = np.where(f == 0, h, np.expm1(2 * f * h) / (2 * safe))
-    scale = np.where(f == 0, 1.0 / np.sqrt(h), np.sqrt(2 * safe / -np.expm1(-2 * safe * h)))
-    m = np.concatenate([np.eye(k), np.sqrt(g)[:, None] * q])
+    if h >= np.finfo(float).tiny:
+        root_g = np.sqrt(np.where(f == 0, h, np.expm1(2 * f * h) / (2 * safe)))
+        scale = np.where(f == 0, 1.0 / np.sqrt(h), np.sqrt(2 * safe / -np.expm1(-2 * safe * h)))
+    else:
+        # A subnormal step (t ~ 1e-320): G ~ h lost its digits and 2f / (1 - e^{-2fh}) ~ 1/h
+        # overflowed. With x = 2 f h: G^{1/2} = sqrt(h) sqrt(expm1(x) / x) and
+        # E G^{-1/2} = sqrt(x / -expm1(-x)) / sqrt(h), both square roots -> 1 as x -> 0.
+        with np.errstate(under="ignore"):
+            x = 2 * f * h
+        ratio = np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
+        root_g = np.sqrt(h) * np.sqrt(ratio)
+        scale = np.sqrt(np.exp(x) / ratio) / np.sqrt(h)  # x / -expm1(-x) = e^x / ratio
+    m = np.concatenate([np.eye(k), root_g[:, None] * q])
     order = np.argsort(-np.abs(m).max(axis=1), kind="stable")
     z = np.empty_like(m)
     z[order] = np.linalg.qr(m[order])[0]
@@ -385,7 +397,15 @@ def _riccati_step(q, f, h):
 
 def _symbolic(**arguments):
     """SymPy versions of the arguments: symbols, or numbers in their domain (t >= 0, the
-    others > 0; not bools or strings)."""
+    others > 0; not bools or strings).
+
+    Plain numbers are checked before SymPy is imported: the first import takes 1-10 s, and
+    a bad number is refused without it (a SymPy object implies that SymPy is loaded).
+    """
+    loaded = sys.modules.get("sympy")
+    for name, value in arguments.items():
+        if loaded is None or not isinstance(value, loaded.Basic):
+            scalar(name, (non_negative if name == "t" else positive)(name, value))
     import sympy
 
     out = []
@@ -408,26 +428,26 @@ def symbolic_mode_strength(t, s, u0, tau):
 
     Arguments are SymPy symbols/expressions or finite real numbers.
     """
+    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     import sympy
 
-    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     grow = sympy.exp(2 * s * t / tau)
     return s * grow / (grow - 1 + s / u0)
 
 
 def symbolic_linear_strength(t, s, u0, tau):
     """The depth-1 solution of tau du/dt = s - u as a SymPy expression."""
+    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     import sympy
 
-    t, s, u0, tau = _symbolic(t=t, s=s, u0=u0, tau=tau)
     return s - (s - u0) * sympy.exp(-t / tau)
 
 
 def symbolic_learning_time(s, u0, u_final, tau):
     """Eq. 11 of Saxe et al. 2014 (eq. 12 is its inverse) as a SymPy expression."""
+    s, u0, u_final, tau = _symbolic(s=s, u0=u0, u_final=u_final, tau=tau)
     import sympy
 
-    s, u0, u_final, tau = _symbolic(s=s, u0=u0, u_final=u_final, tau=tau)
     if all(x.is_number for x in (s, u0, u_final)) and not (u_final - u0) * (s - u_final) > 0:
         raise ValueError(f"u_final must lie strictly between u0 and s, got u_final={u_final}, u0={u0}, s={s}")
     return tau / (2 * s) * sympy.log(u_final * (s - u0) / (u0 * (s - u_final)))

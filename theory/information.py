@@ -181,7 +181,9 @@ def _gaussian_ib_modes(cov_x, cov_xy, cov_y):
     lam, gap = np.where(from_lam, lam, 1.0 - gap), np.where(from_lam, 1.0 - lam, gap)
     # A positive definite joint covariance has lambda > 0; tiny keeps log(lambda) finite.
     lam = np.maximum(lam, np.finfo(float).tiny)
-    with np.errstate(divide="ignore"):
+    # 1 / gap overflows to inf for a subnormal gap (< 5.6e-309): that direction enters at no
+    # float64 beta, which inf says (active iff beta > critical)
+    with np.errstate(divide="ignore", over="ignore"):
         critical = np.where(gap > 0, 1.0 / np.where(gap > 0, gap, 1.0), np.inf)
     return lam, gap, critical
 
@@ -193,7 +195,9 @@ def gaussian_ib_critical_betas(cov_x, cov_xy, cov_y) -> np.ndarray:
     For beta > beta_i^c the i-th eigenvector enters the optimal projection.
     Directions of X that carry no information about Y (lambda_i = 1 exactly) never enter:
     their beta_i^c is inf. 1 - lambda_i is computed directly (not as 1 minus lambda_i), so
-    beta_i^c keeps its relative accuracy up to 1e300 (e.g. 1e14 for cov_xy = 1e-7).
+    beta_i^c keeps its relative accuracy up to 1e300 (e.g. 1e14 for cov_xy = 1e-7); where
+    1 / (1 - lambda_i) exceeds float64 (1 - lambda_i < 5.6e-309) the direction enters at no
+    float64 beta, and beta_i^c is inf as well.
 
     Args:
         cov_x: (d_x, d_x) SPD; cov_xy: (d_x, d_y); cov_y: (d_y, d_y) SPD; the joint
@@ -221,7 +225,8 @@ def _gaussian_ib_nats(beta, lam, gap, critical):
     # Inactive directions contribute log 1 = 0 (and never evaluate log 0 at lambda = 1). An
     # active direction has beta (1 - lambda) > 1, so both logs below are > 0 exactly; the
     # clamps remove the round-off (a few ulps) just past beta^c.
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # (1/b overflows for a subnormal b < 1: such a beta activates no direction, critical >= 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         compression = np.log(b - 1) + np.log(gap) - log_lam  # log((b-1)(1-lam)/lam)
         relevance = np.log1p(-1 / b) - log_lam  # log((b-1)/(b lam))
     compression = np.where(active, np.maximum(compression, 0.0), 0.0)
@@ -269,7 +274,8 @@ def gaussian_ib_curve(i_tx, cov_x, cov_xy, cov_y, *, base=2):
     log_lam_all = _log_lambda(lam, gap)
     i_xy = -0.5 * np.sum(log_lam_all)
     scale = _base_log(base)
-    x = i_tx * scale
+    with np.errstate(over="ignore"):  # x = inf (i_tx ~ 1e308 bits, a large base): see below
+        x = i_tx * scale
     # I(T;X) (nats) at each critical beta: where the next mode switches on. The same modes
     # (one helper) as gaussian_ib, so the breaks sit exactly where it activates directions.
     breaks = _gaussian_ib_nats(critical, lam, gap, critical)[0]
@@ -278,7 +284,12 @@ def gaussian_ib_curve(i_tx, cov_x, cov_xy, cov_y, *, base=2):
     log_gap = np.cumsum(np.log(gap)) / k
     log_lam = np.cumsum(log_lam_all) / k
     lg, ll = log_gap[n - 1], log_lam[n - 1]
-    i_ty = x - n / 2 * np.logaddexp(lg, 2 * x / n + ll)
+    # Past 2 x / n = 1 with 2 x / n taken out of the logaddexp, i.e. -n/2 log(e^{lg - 2x/n} +
+    # e^{ll}) (-> I(X;Y) of the active modes): as written, x minus a term ~ x lost ~x eps
+    # (1e-6 relative at x = 1e10 nats; 0 for x = 1e300), and 2 x / n overflowed at 9e307.
+    with np.errstate(over="ignore", invalid="ignore"):
+        written = x - n / 2 * np.logaddexp(lg, 2 * x / n + ll)
+        i_ty = np.where(x / n > 0.5, -n / 2 * np.logaddexp(lg - (x / n) * 2, ll), written)
     return _clamp(i_ty, 0.0, np.minimum(x, i_xy)) / scale
 
 
@@ -660,11 +671,13 @@ MAX_BINS, MAX_BIN_CELLS = 10**6, 10**7
 def _activation_cdf_below(activation, value, w):
     """P(f(w X) < value) for X ~ N(0, 1), f monotone (tanh or ReLU), w > 0."""
     value = np.asarray(value, dtype=float)
+    # value / w beyond float64 (a subnormal w) is +-inf, where Phi is exactly 0 or 1
     if activation == "tanh":
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):
             pre = np.arctanh(np.clip(value, -1.0, 1.0))
-        return stats.norm.cdf(pre / w)
-    return np.where(value > 0, stats.norm.cdf(value / w), 0.0)
+            return stats.norm.cdf(pre / w)
+    with np.errstate(over="ignore"):
+        return np.where(value > 0, stats.norm.cdf(value / w), 0.0)
 
 
 def binned_entropy_single_unit(
@@ -695,7 +708,12 @@ def binned_entropy_single_unit(
         low, high = float(as_finite("low", low)), float(as_finite("high", high))
         if not low < high:
             raise ValueError(f"high must be > low, got low={low}, high={high}")
-        edges = np.linspace(low, high, n_bins + 1)
+        with np.errstate(over="ignore"):
+            span = high - low
+        if span < np.finfo(float).max / 4:
+            edges = np.linspace(low, high, n_bins + 1)
+        else:  # high - low (or the last step of linspace) beyond float64: at quarter scale
+            edges = 4.0 * np.linspace(low / 4.0, high / 4.0, n_bins + 1)
         edges[0], edges[-1] = -np.inf, np.inf
     else:
         bin_width = float(positive("bin_width", bin_width))
@@ -707,7 +725,8 @@ def binned_entropy_single_unit(
                 f"bin_width must be >= {(top + 1.0) / MAX_BINS:.3g} here (at most "
                 f"{MAX_BINS:.0e} bins over [-1, {top:g}]), got {bin_width!r}"
             )
-        edges = np.arange(np.floor(-1.0 / bin_width) - 1, np.ceil(top / bin_width) + 2) * bin_width
+        with np.errstate(over="ignore"):  # edges beyond float64 (bin_width ~ 1e308) are +-inf
+            edges = np.arange(np.floor(-1.0 / bin_width) - 1, np.ceil(top / bin_width) + 2) * bin_width
         edges = np.concatenate([[-np.inf], edges, [np.inf]])
     if w.size * edges.size > MAX_BIN_CELLS:
         raise ValueError(
@@ -743,7 +762,13 @@ def noisy_neuron_information(w, x_values, noise_std, *, bias=0.0, base=2) -> flo
     x_values = np.atleast_1d(as_finite("x_values", x_values))
     if x_values.ndim != 1 or x_values.size == 0:
         raise ValueError(f"x_values must be a non-empty 1-d array, got shape {x_values.shape}")
-    centres = np.tanh(w * x_values + float(as_finite("bias", bias)))
+    bias = float(as_finite("bias", bias))
+    with np.errstate(over="ignore"):
+        # where w x overflows, at half scale: |w x + bias| then exceeds float64 only where the
+        # tanh is +-1 anyway (|w x| > 3.6e308 > 2 |bias|), and the sign is kept
+        z = w * x_values + bias
+        z = np.where(np.isfinite(z), z, 2 * ((w / 2) * x_values + bias / 2))
+    centres = np.tanh(z)
     weights = np.full(centres.size, 1.0 / centres.size)
     standard, h_c = _standard_mixture_entropy(centres, noise_std, weights)
     nats = _clamp(standard - 0.5 * np.log(2 * np.pi * np.e), 0.0, h_c)
@@ -798,7 +823,12 @@ def majority_vote_generalisation(n, theta, flip, *, base=2):
     theta = float(in_closed_interval("theta", theta, 0.0, 1.0))
     flip = float(in_closed_interval("flip", flip, 0.0, 0.5))
     k = np.arange(n + 1)
-    p_k = stats.binom.pmf(k, n, theta)
+    try:
+        p_k = stats.binom.pmf(k, n, theta)
+    except OverflowError:  # Boost's ibeta_derivative, for theta in ~[2.2e-308, 1e-307]: in logs
+        log_choose = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+        with np.errstate(under="ignore"):
+            p_k = np.exp(log_choose + special.xlogy(k, theta) + special.xlog1py(n - k, -theta))
     p_w1 = np.where(k > n / 2, 1 - flip, flip)
     risk_gap_w1 = (1 - theta) - (1 - k / n)  # L_mu(1) - L_S(1)
     risk_gap_w0 = theta - k / n  # L_mu(0) - L_S(0)

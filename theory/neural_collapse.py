@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy import linalg, optimize
 
-from theory._validate import as_finite, integer_at_least, non_negative, positive
+from theory._validate import as_finite, finite_result, integer_at_least, non_negative, positive
 
 # Upper bounds on the integers that set the work of a call: a K x K frame or one-hot
 # matrix (K <= 4096: 134 MB), and the depth L (s^L under/overflows long before L = 1000).
@@ -68,6 +68,40 @@ def _sqrt_ratio(numerator, denominator):
         if np.isfinite(quotient) and quotient >= np.finfo(float).tiny:
             return np.sqrt(quotient)
         return np.sqrt(numerator) / np.sqrt(denominator)
+
+
+def _balanced_norms(product, n, lw, lh, arguments):
+    """(||w_k||, ||h_k||) = sqrt(product) (n lh / lw)^{+-1/4}: the balanced factors of a UFM
+    minimiser with ||w_k|| ||h_k|| = ``product`` and ||w_k|| / ||h_k|| = sqrt(n lh / lw).
+
+    The closed forms as written, sqrt(product sqrt(n lh / lw)) and sqrt(product sqrt(lw / (n
+    lh))), where their intermediates are normal floats; else through logarithms (n lh / lw
+    overflowed for a subnormal weight decay, lambda_w = 2e-313, while ||w_k|| ~ 1e79 is
+    finite). ValueError where a norm itself exceeds float64.
+    """
+    if product == 0:
+        return 0.0, 0.0
+
+    def direct(ratio):  # NaN (refused by _power_product) where an intermediate is not normal
+        with np.errstate(all="ignore"):
+            quotient = ratio()
+        if not np.finfo(float).tiny <= quotient < np.inf:
+            return np.nan
+        return np.sqrt(product * np.sqrt(quotient))
+
+    classifier = _power_product(
+        "||w_k||",
+        ((product, 0.5), (n, 0.25), (lh, 0.25), (lw, -0.25)),
+        (lambda: direct(lambda: n * lh / lw),),
+        arguments,
+    )
+    feature = _power_product(
+        "||h_k||",
+        ((product, 0.5), (n, -0.25), (lh, -0.25), (lw, 0.25)),
+        (lambda: direct(lambda: lw / (n * lh)),),
+        arguments,
+    )
+    return float(classifier), float(feature)
 
 
 def simplex_etf(num_classes, dim=None):
@@ -146,6 +180,9 @@ def ce_unconstrained_features_norms(num_classes, n_per_class, lambda_w, lambda_h
     lambda_h); its minimiser (derived here) is
         rho = (K-1)/K log((1 - (K-1) c) / c)    if K c < 1, else 0 (collapse to the origin),
         ||w_k||^2 = rho sqrt(n lambda_h / lambda_w),  ||h_k||^2 = rho sqrt(lambda_w / (n lambda_h)).
+    Computed without spurious overflow or underflow (rho from ln c where n lambda_w lambda_h
+    is not a normal float, e.g. a subnormal weight decay; the norms through logarithms where
+    n lambda_h / lambda_w overflows); ValueError where a norm itself exceeds float64.
 
     Returns:
         dict with classifier_norm (||w_k||), feature_norm (||h_k||), product (rho) and
@@ -157,11 +194,23 @@ def ce_unconstrained_features_norms(num_classes, n_per_class, lambda_w, lambda_h
         (3.344611, -0.3333333333333333)
     """
     k, n, lw, lh = _ufm_regularisation(num_classes, n_per_class, lambda_w, lambda_h)
-    c = np.sqrt(n * lw * lh)
-    rho = (k - 1) / k * np.log((1 - (k - 1) * c) / c) if k * c < 1 else 0.0
+    arguments = (
+        f"num_classes={num_classes!r}, n_per_class={n_per_class!r}, lambda_w={lambda_w!r}, "
+        f"lambda_h={lambda_h!r}"
+    )
+    with np.errstate(all="ignore"):
+        c_squared = n * lw * lh
+    if np.finfo(float).tiny <= c_squared < np.inf:
+        c = np.sqrt(c_squared)
+        rho = (k - 1) / k * np.log((1 - (k - 1) * c) / c) if k * c < 1 else 0.0
+    else:  # c^2 under- or overflows: ln c from the logs of the factors
+        log_c = 0.5 * (math.log(n) + math.log(lw) + math.log(lh))
+        c = math.exp(min(log_c, 0.0))  # only used where c < 1/K
+        rho = (k - 1) / k * (math.log1p(-(k - 1) * c) - log_c) if log_c < -math.log(k) else 0.0
+    classifier_norm, feature_norm = _balanced_norms(rho, n, lw, lh, arguments)
     return dict(
-        classifier_norm=float(np.sqrt(rho * np.sqrt(n * lh / lw))),
-        feature_norm=float(np.sqrt(rho * np.sqrt(lw / (n * lh)))),
+        classifier_norm=classifier_norm,
+        feature_norm=feature_norm,
         product=float(rho),
         cosine=-1.0 / (k - 1),
     )
@@ -179,7 +228,8 @@ def mse_unconstrained_features_norms(num_classes, n_per_class, lambda_w, lambda_
         ||w_k||^2 = q sigma sqrt(n lambda_h / lambda_w),  ||h_k||^2 = q sigma sqrt(lambda_w /
         (n lambda_h)),  q = (K-1)/K with bias, 1 without;
     class means form a simplex ETF (cosine -1/(K-1)) with the bias and an orthogonal frame
-    (cosine 0) without.
+    (cosine 0) without. The norms are computed without spurious overflow (through logarithms
+    where n lambda_h / lambda_w overflows); ValueError where a norm itself exceeds float64.
 
     Returns:
         dict with classifier_norm, feature_norm, cosine, and bias (1/K, or 0.0 if bias=False).
@@ -192,11 +242,17 @@ def mse_unconstrained_features_norms(num_classes, n_per_class, lambda_w, lambda_
     k, n, lw, lh = _ufm_regularisation(num_classes, n_per_class, lambda_w, lambda_h)
     if not isinstance(bias, bool | np.bool_):
         raise ValueError(f"bias must be True or False, got {bias!r}")
-    sigma = max(1.0 - k * np.sqrt(n * lw * lh), 0.0)
+    with np.errstate(over="ignore", under="ignore"):  # (n lw lh -> inf: sigma = 0, -> 0: 1)
+        sigma = max(1.0 - k * np.sqrt(n * lw * lh), 0.0)
     q = (k - 1) / k if bias else 1.0
+    arguments = (
+        f"num_classes={num_classes!r}, n_per_class={n_per_class!r}, lambda_w={lambda_w!r}, "
+        f"lambda_h={lambda_h!r}"
+    )
+    classifier_norm, feature_norm = _balanced_norms(q * sigma, n, lw, lh, arguments)
     return dict(
-        classifier_norm=float(np.sqrt(q * sigma * np.sqrt(n * lh / lw))),
-        feature_norm=float(np.sqrt(q * sigma * np.sqrt(lw / (n * lh)))),
+        classifier_norm=classifier_norm,
+        feature_norm=feature_norm,
         cosine=-1.0 / (k - 1) if bias else 0.0,
         bias=1.0 / k if bias else 0.0,
     )
@@ -293,27 +349,56 @@ def imbalanced_deep_linear_minimizer(n_per_class, depth, lambda_w, lambda_h):
     depth = _bounded_int("depth", depth, 1, MAX_DEPTH)
     lw = _number("lambda_w", lambda_w, positive)
     lh = _number("lambda_h", lambda_h, positive)
-    total, r = n_k.sum(), np.sqrt(lw / lh)
-
-    def balance(s, n):  # stationarity residual, decreasing on [s_peak, s_top]
-        return r * s ** (depth - 1) * (np.sqrt(n) - r * s ** (depth + 1)) - total * lw
-
-    local = np.zeros_like(n_k)
-    for k, n in enumerate(n_k):
-        s_top = (np.sqrt(n) / r) ** (1 / (depth + 1))  # where the residual term vanishes
-        s_peak = ((depth - 1) * np.sqrt(n) / (2 * depth * r)) ** (1 / (depth + 1))
-        if balance(s_peak, n) > 0:
-            local[k] = optimize.brentq(
-                balance, s_peak, s_top, args=(n,), xtol=1e-15, rtol=4 * np.finfo(float).eps
+    # In u = r s^{L+1} / sqrt(n_k) (the class's output on its own label, in (0, 1)) the
+    # stationarity condition reads g(u) = u^a (1 - u) = c_k, a = (L-1)/(L+1), with
+    # c_k = N lambda_w r^{-2/(L+1)} n_k^{-L/(L+1)} = N lambda_w^{L/(L+1)} lambda_h^{1/(L+1)}
+    # n_k^{-L/(L+1)}: every weight decay and class size enters through logarithms, so that no
+    # ratio lambda_w / lambda_h over- or underflows (lambda_h = 1e-320 gave NaN) and the root
+    # is found on a unit scale (in s itself an absolute xtol lost s ~ 1e-80).
+    top = n_k.max()
+    log_total = np.log(np.sum(n_k / top)) + np.log(top)  # ln N without overflow of N
+    log_lw, log_lh, log_n = np.log(lw), np.log(lh), np.log(n_k)
+    a, power = (depth - 1) / (depth + 1), depth / (depth + 1)
+    log_c = log_total + power * log_lw + (1 - power) * log_lh - power * log_n
+    u_peak = (depth - 1) / (2 * depth)  # g rises on [0, u_peak] and falls on [u_peak, 1]
+    with np.errstate(over="ignore", under="ignore"):
+        c = np.exp(log_c)
+    local_u = np.zeros_like(n_k)
+    for k in range(n_k.size):
+        if depth == 1:
+            local_u[k] = max(1.0 - c[k], 0.0)
+        elif u_peak**a * (1 - u_peak) > c[k]:
+            local_u[k] = optimize.brentq(
+                lambda u, ck=c[k]: u**a * (1 - u) - ck, u_peak, 1.0, xtol=1e-16, rtol=4 * np.finfo(float).eps
             )
-    wins = r * local ** (depth + 1) > (depth - 1) / depth * np.sqrt(n_k)
-    s = np.where(wins & (local > 0), local, 0.0)
-    return dict(
-        classifier_row_norms=s**depth,
-        feature_mean_norms_sq=(lw / lh) * s**2 / n_k,
-        layer_singular_values=s,
-        local_row_norms=local**depth,
-    )
+    wins = local_u > (depth - 1) / depth
+    # s = (u sqrt(n_k) / r)^{1/(L+1)}, r = sqrt(lambda_w / lambda_h): as written where every
+    # step is a normal float, else through logarithms
+    tiny = np.finfo(float).tiny
+    with np.errstate(all="ignore"):
+        ratio = lw / lh
+        direct_s = (local_u * np.sqrt(n_k) / np.sqrt(ratio)) ** (1 / (depth + 1))
+        log_local_s = (np.log(local_u) + 0.5 * log_n - 0.5 * (log_lw - log_lh)) / (depth + 1)
+        if tiny <= ratio < np.inf:
+            row_norms, features = direct_s**depth, ratio * direct_s**2 / n_k
+        else:
+            row_norms, features = np.full(n_k.shape, np.nan), np.full(n_k.shape, np.nan)
+        exact = np.isfinite(row_norms) & (row_norms >= tiny) & np.isfinite(features) & (features >= tiny)
+        local_rows = np.where(exact, row_norms, np.exp(depth * log_local_s))
+        chosen = wins & (local_u > 0)
+        out = dict(
+            classifier_row_norms=np.where(chosen, local_rows, 0.0),
+            # (lambda_w / lambda_h) s^2 / n_k
+            feature_mean_norms_sq=np.where(
+                chosen, np.where(exact, features, np.exp((log_lw - log_lh) + 2 * log_local_s - log_n)), 0.0
+            ),
+            layer_singular_values=np.where(chosen, np.where(exact, direct_s, np.exp(log_local_s)), 0.0),
+            local_row_norms=local_rows,
+        )
+    arguments = f"n_per_class={n_per_class!r}, depth={depth}, lambda_w={lambda_w!r}, lambda_h={lambda_h!r}"
+    for name, value in out.items():
+        finite_result(name, value, arguments)
+    return out
 
 
 # Largest class counts and restarts accepted by the certified solvers below: each solve
@@ -757,7 +842,8 @@ def mse_central_path_decomposition(features, labels, classifier, bias, *, weight
         features: (N, d); labels: (N,) ints in 0..K-1, K = classifier rows;
         classifier: (K, d); bias: (K,).
     Returns:
-        dict of floats: loss, nc1, nc23, reg, perp.
+        dict of floats: loss, nc1, nc23, reg, perp; ValueError where one exceeds float64
+        (e.g. weight_decay = 1.4e308 with ||W||^2 = 2.5).
     """
     h = _no_bool("features", features, as_finite)
     w = _no_bool("classifier", classifier, as_finite)
@@ -779,14 +865,23 @@ def mse_central_path_decomposition(features, labels, classifier, bias, *, weight
     theta_ls = np.linalg.lstsq(second + ridge, lifted.T @ y / n, rcond=None)[0].T
     w_ls, b_ls = theta_ls[:, :d], theta_ls[:, d]
     delta = np.hstack([w, b[:, None]]) - theta_ls
-    residual = h @ w.T + b[None, :] - y
-    return dict(
-        loss=float(np.sum(residual**2) / (2 * n) + lam / 2 * np.sum(w**2)),
-        nc1=float(np.sum(((h - y @ means) @ w_ls.T) ** 2) / (2 * n)),
-        nc23=float(np.sum((y @ (means @ w_ls.T + b_ls[None, :]) - y) ** 2) / (2 * n)),
-        reg=float(lam / 2 * np.sum(w_ls**2)),
-        perp=float(np.trace(delta @ (second + ridge) @ delta.T) / 2),
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below where beyond float64
+        residual = h @ w.T + b[None, :] - y
+        terms = dict(
+            loss=float(np.sum(residual**2) / (2 * n) + lam / 2 * np.sum(w**2)),
+            nc1=float(np.sum(((h - y @ means) @ w_ls.T) ** 2) / (2 * n)),
+            nc23=float(np.sum((y @ (means @ w_ls.T + b_ls[None, :]) - y) ** 2) / (2 * n)),
+            reg=float(lam / 2 * np.sum(w_ls**2)),
+            perp=float(np.trace(delta @ (second + ridge) @ delta.T) / 2),
+        )
+    for name, value in terms.items():
+        finite_result(
+            f"the {name} term",
+            value,
+            f"these features, classifier and bias with weight_decay={weight_decay!r} (the loss is "
+            "~ weight_decay ||W||^2 and ||W H||^2)",
+        )
+    return terms
 
 
 def one_hot(labels, num_classes):

@@ -136,7 +136,8 @@ def gaussian_product_lyapunov(n, *, variance=None):
 
     Args:
         n: matrix size, an integer in [1, 10^6].
-        variance: entry variance, > 0 (default 1/n).
+        variance: entry variance, > 0 (default 1/n); ln(2 variance) is taken as
+            ln 2 + ln variance where 2 variance would overflow.
 
     Returns:
         (n,) float64 array, lambda_1 >= ... >= lambda_n.
@@ -148,7 +149,11 @@ def gaussian_product_lyapunov(n, *, variance=None):
     n = integer_at_least("n", n, 1, MAX_SIZE)
     variance = 1.0 / n if variance is None else scalar("variance", positive("variance", variance))
     i = np.arange(1, n + 1)
-    return 0.5 * (np.log(2.0 * variance) + digamma((n - i + 1) / 2.0))
+    # ln(2 variance) as ln 2 + ln variance where 2 variance overflows (variance > 9e307)
+    log_scale = (
+        np.log(2.0 * variance) if variance <= np.finfo(float).max / 2 else np.log(2.0) + np.log(variance)
+    )
+    return 0.5 * (log_scale + digamma((n - i + 1) / 2.0))
 
 
 def product_eigenvalue_fraction(r, depth):
@@ -183,6 +188,22 @@ def _square_fraction(half_side: float, depth: float) -> float:
     if half_side == 0.0:
         return 0.0
     exponent = 2.0 / depth
+    if half_side < np.finfo(float).tiny:
+        # Subnormal a: a / cos(theta) lost its digits and quad its convergence (an
+        # IntegrationWarning). For a < 1/sqrt(2), P = (4/pi) (a sqrt 2)^{2/M} times the
+        # integral of (sqrt(2) cos(theta))^{-2/M} <= 1, so nothing overflows whatever M.
+        with np.errstate(over="ignore", under="ignore"):
+            scale = np.exp(exponent * (np.log(half_side) + 0.5 * np.log(2.0)))  # (a sqrt 2)^{2/M}
+            if scale == 0.0:
+                return 0.0
+            inside, _ = quad(
+                lambda theta: (np.sqrt(2.0) * np.cos(theta)) ** -exponent,
+                0.0,
+                np.pi / 4,
+                epsabs=1e-13,
+                epsrel=1e-12,
+            )
+        return float(np.clip(4.0 / np.pi * scale * inside, 0.0, 1.0))
     # the square's corners leave the unit disk (where the density ends) beyond theta_edge
     edge = np.arccos(min(half_side, 1.0)) if half_side > np.sqrt(0.5) else np.pi / 4
     with np.errstate(over="ignore", under="ignore"):
@@ -317,7 +338,8 @@ def jacobian_spectrum_variance(depth, *, weights="gaussian", nonlinearity="relu"
     sigma^2 in the limit and removes the O(L/n) drift of the overall scale.
 
     Args:
-        depth: number of layers L, >= 0.
+        depth: number of layers L, >= 0 (ValueError where sigma^2 exceeds float64, i.e. for
+            depth > 9e307 with Gaussian ReLU weights).
         weights: "gaussian" or "orthogonal".
         nonlinearity: "relu" or "linear".
 
@@ -328,7 +350,11 @@ def jacobian_spectrum_variance(depth, *, weights="gaussian", nonlinearity="relu"
     one_of("weights", weights, _S_TRANSFORM_S1)
     one_of("nonlinearity", nonlinearity, _DERIVATIVE_MOMENT_RATIO)
     depth = in_closed_interval("depth", depth, 0.0, np.inf)
-    return depth * (_DERIVATIVE_MOMENT_RATIO[nonlinearity] - 1.0 - _S_TRANSFORM_S1[weights])
+    with np.errstate(over="ignore"):
+        variance = depth * (_DERIVATIVE_MOMENT_RATIO[nonlinearity] - 1.0 - _S_TRANSFORM_S1[weights])
+    return finite_result(
+        "the variance", variance, f"depth={depth!r}, weights={weights!r}, nonlinearity={nonlinearity!r}"
+    )
 
 
 def _psd_eigh(matrix):
