@@ -358,18 +358,19 @@ def run(
             ): points
             for points in chunks
         }
+        finished = set()
         try:
             for future in concurrent.futures.as_completed(futures):
                 finish(futures[future], future.result())
+                finished.add(future)
         except BaseException:
             # Interrupted (a failed chunk, Ctrl-C): keep every chunk that did finish, so that
             # a rerun recomputes only the ones in flight.
             for future in futures:
                 future.cancel()
             for future, points in futures.items():
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    key = points["key"].iloc[0]
-                    if all(key not in set(f["key"]) for f in frames):
+                if future not in finished and future.done() and not future.cancelled():
+                    if future.exception() is None:
                         finish(points, future.result())
             raise
     if bar is not None:
