@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 import time
+from pathlib import Path
 
 
 def _value(text: str):
@@ -80,14 +81,27 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--resolution", type=int, default=None, help="points per axis")
     one.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     one.add_argument("--local-cluster", type=int, default=0, metavar="N", help="start N local Dask workers")
+    one.add_argument("--results", type=Path, default=None, help="results folder (default: results/)")
     every = commands.add_parser("maps", help="run every validity map, write results/validity.md")
     every.add_argument("--resolution", type=int, default=None)
     every.add_argument("--scheduler", default=None)
     every.add_argument("--local-cluster", type=int, default=0, metavar="N")
+    every.add_argument("--results", type=Path, default=None, help="results folder (default: results/)")
     report = commands.add_parser("report", help="the agreement report")
     report.add_argument("--only", nargs="*", default=None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # check's key=value pairs may also follow its options (check DL1 --tier quick lr=0.1)
+    if extra and args.command == "check" and all("=" in e and not e.startswith("-") for e in extra):
+        args.params, extra = [*args.params, *extra], []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return _run(args)
+    except ValueError as error:  # bad input (a label, a map, a parameter): say which, no traceback
+        parser.exit(2, f"theory-suite {args.command}: {error}\n")
 
+
+def _run(args) -> int:
     from sims import registry
 
     if args.command == "claims":
@@ -114,17 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("map", "maps"):
         import pandas as pd
 
-        from sims import sweep
+        from sims import sweep, validity
+
+        results = args.results or sweep.RESULTS
 
         with dask_executor(args.scheduler, args.local_cluster) as executor:
             if args.command == "maps":
-                table = sweep.validity_report(resolution=args.resolution, executor=executor, progress=True)
+                table = validity.validity_report(
+                    resolution=args.resolution, executor=executor, progress=True, results=results
+                )
             else:
                 spec = sweep.get(args.name)
                 start = time.perf_counter()
                 frame = sweep.run(spec, args.resolution, executor=executor, progress=True)
-                path = sweep.write_csv(spec, frame)
-                table = pd.DataFrame([sweep.summary_row(spec, frame, time.perf_counter() - start)])
+                path = validity.write_csv(spec, frame, results)
+                table = pd.DataFrame([validity.summary_row(spec, frame, time.perf_counter() - start)])
                 print(f"wrote {path}")
         print(table.to_string(index=False))
         # A map whose disagreement is a documented finding is a result, not a failure.

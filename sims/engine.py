@@ -271,7 +271,10 @@ def train(
     run = _compiled(loss, observe, optimizer, batch_size, steps_per_epoch)
     increments = jnp.asarray(np.diff(record_epochs), dtype=jnp.int32)
     final, records = run(params, hyper, keys, data, increments)
-    records = {name: np.asarray(value) for name, value in records.items()}
+    # Drop the padding members of _shard_members (copies of the last member).
+    final = jax.tree_util.tree_map(lambda x: x[:n_members], final)
+    records = {name: np.asarray(value)[:n_members] for name, value in records.items()}
+    _MEMBER_STEPS[0] += n_members * int(record_epochs[-1]) * steps_per_epoch
 
     bad = ~np.isfinite(records["loss"]) | (records["loss"] > max_loss)
     diverged = bad.any(axis=1)
@@ -300,12 +303,26 @@ def train(
 
 
 def _shard_members(tree, n_members):
-    """Place the member axis across the CPU devices when it divides evenly, else leave it."""
+    """Place the member axis across the local devices (the host's CPU devices, or the GPUs),
+    padding it with copies of the last member to a multiple of the device count (the caller
+    drops them: a member's computation never involves another's)."""
     devices = jax.devices()
-    if len(devices) < 2 or n_members % len(devices):
+    if len(devices) < 2 or n_members == 1:
         return tree
+    pad = -n_members % len(devices)
+    if pad:
+        tree = jax.tree_util.tree_map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), tree)
     sharding = NamedSharding(Mesh(np.array(devices), ("member",)), P("member"))
     return jax.device_put(tree, sharding)
+
+
+_MEMBER_STEPS = [0]
+
+
+def member_steps() -> int:
+    """Member-steps (members x optimiser steps) that :func:`train` ran in this process so far:
+    the validity maps' throughput counter (read before and after a chunk)."""
+    return _MEMBER_STEPS[0]
 
 
 @functools.lru_cache(maxsize=64)

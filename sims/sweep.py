@@ -249,7 +249,9 @@ def evaluate_chunk(module: str, map_name: str, panel_json: str, points: list[dic
     importlib.import_module(module)
     spec = _MAPS[map_name] if map_name in _MAPS else get(map_name)
     panel = json.loads(panel_json)
-    start = time.perf_counter()
+    from sims import engine
+
+    start, steps = time.perf_counter(), engine.member_steps()
     arguments = [{spec.x.name: p["x"], spec.y.name: p["y"], "seed": p["seed"]} for p in points]
     results = list(spec.evaluate(arguments, **panel))
     if len(results) != len(points):
@@ -257,6 +259,7 @@ def evaluate_chunk(module: str, map_name: str, panel_json: str, points: list[dic
     return dict(
         results=[PointResult(*r) for r in results],
         seconds=time.perf_counter() - start,
+        member_steps=engine.member_steps() - steps,
         backend=jax.default_backend(),
         device=str(jax.devices()[0].device_kind),
     )
@@ -300,6 +303,7 @@ def _chunk_rows(points: pd.DataFrame, result: dict, fingerprint: str) -> pd.Data
     frame["z"] = np.where(frame["diverged"], np.inf, z)
     frame["status"] = np.where(frame["diverged"], "diverged", np.where(np.isnan(z), "undefined", "ok"))
     frame["seconds"] = result["seconds"] / max(len(values), 1)
+    frame["member_steps"] = result.get("member_steps", 0) / max(len(values), 1)
     frame["backend"] = result["backend"]
     frame["device"] = result["device"]
     frame["code"] = fingerprint[:16]
@@ -516,93 +520,3 @@ def _register_claim(spec: ValidityMap) -> None:
         figures=(f"fig_map_{spec.area}_{spec.name.split('-')[-1].lower()}",),
         finding=spec.finding,
     )(compare)
-
-
-# ----------------------------------------------------------------------------- outputs
-
-
-def write_csv(spec: ValidityMap, frame: pd.DataFrame, results: Path = RESULTS) -> Path:
-    """``results/maps/<map>.csv`` (deterministic bytes: sorted, no timings) and the timings
-    beside it in ``<map>.timings.csv``."""
-    folder = results / "maps"
-    folder.mkdir(parents=True, exist_ok=True)
-    columns = [
-        "map",
-        "panel",
-        "x",
-        "y",
-        "key",
-        "seed",
-        "error",
-        "tolerance",
-        "z",
-        "diverged",
-        "status",
-        "note",
-    ]
-    ordered = frame.sort_values(["panel_index", "y", "x"], kind="stable")
-    path = folder / f"{spec.name}.csv"
-    ordered[columns].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    ordered[["key", "seconds", "backend", "device", "code"]].to_csv(
-        folder / f"{spec.name}.timings.csv", index=False, float_format="%.6g", lineterminator="\n"
-    )
-    return path
-
-
-def summary_row(spec: ValidityMap, frame: pd.DataFrame, seconds: float) -> dict:
-    outcome = boundary_agreement(spec, frame)
-    head = outcome.headline
-    return dict(
-        claim=spec.claim,
-        map=spec.name,
-        axes=f"{spec.x.name} x {spec.y.name}",
-        panels=len(spec.panels),
-        points=len(frame),
-        share_within_tolerance=round(float(np.mean(frame["z"].to_numpy(dtype=float) <= 1.0)), 4),
-        diverged=int(frame["diverged"].sum()) if "diverged" in frame else 0,
-        boundary_log10_ratio=None if head is None else head.observed,
-        boundary_passed=outcome.passed,
-        finding=bool(spec.finding),
-        seconds=round(seconds, 2),
-        backend=str(frame["backend"].iloc[0]) if "backend" in frame and len(frame) else "",
-    )
-
-
-def validity_report(
-    names=None, *, resolution=None, executor=None, progress=False, results=RESULTS
-) -> pd.DataFrame:
-    """Run the maps (all by default), write results/maps/*.csv and results/validity.csv|md."""
-    maps = all_maps()
-    rows = []
-    for name in names or list(maps):
-        spec = maps[name] if name in maps else get(name)
-        start = time.perf_counter()
-        frame = run(spec, resolution, executor=executor, progress=progress)
-        seconds = time.perf_counter() - start
-        write_csv(spec, frame, results)
-        rows.append(summary_row(spec, frame, seconds))
-    table = pd.DataFrame(rows)
-    results.mkdir(parents=True, exist_ok=True)
-    table.to_csv(results / "validity.csv", index=False, lineterminator="\n")
-    lines = [
-        "# Validity maps",
-        "",
-        "Each map sweeps a claim's comparison over two dimensionless axes; `boundary` is the median "
-        f"|log10(measured / predicted boundary)| (passes at <= log10({BOUNDARY_FACTOR:g}) = "
-        f"{math.log10(BOUNDARY_FACTOR):.3f}); `seconds` is this run (0 where every point was stored).",
-        "",
-        "| claim | map | axes | points | within tolerance | diverged | boundary | agrees | seconds "
-        "| backend |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        boundary = row["boundary_log10_ratio"]
-        lines.append(
-            f"| {row['claim']} | {row['map']} | {row['axes']} | {row['points']} | "
-            f"{row['share_within_tolerance']:.0%} | {row['diverged']} | "
-            f"{'undefined' if boundary is None or not np.isfinite(boundary) else f'{boundary:.3f}'} | "
-            f"{'yes' if row['boundary_passed'] else ('no: a finding' if row['finding'] else 'NO')} | "
-            f"{row['seconds']:.1f} | {row['backend']} |"
-        )
-    (results / "validity.md").write_text("\n".join(lines) + "\n")
-    return table

@@ -294,3 +294,30 @@ def test_train_refuses_bad_arguments(bad):
             (np.zeros((4, 1)),),
             **{**arguments, **bad},
         )
+
+
+def test_an_odd_ensemble_is_padded_across_devices_and_counts_its_steps():
+    """Three members on two devices run as four (a copy of the last is dropped): each member's
+    records match the member trained alone, and the counter adds members x steps."""
+    x, y = problem()
+
+    def run(learning_rates):
+        return engine.train(
+            linear_loss,
+            {"w": np.zeros((len(learning_rates), 3))},
+            (x, y),
+            members=engine.ensemble([0], learning_rate=learning_rates),
+            epochs=12,
+            batch_size=16,
+            record_every=4,
+            observe=observe_weights,
+        )
+
+    before = engine.member_steps()
+    together = run([0.01, 0.02, 0.05])
+    assert engine.member_steps() - before == 3 * 12 * (64 // 16)
+    assert together.records["w"].shape == (3, 4, 3)
+    assert together.params["w"].shape == (3, 3)
+    for k, lr in enumerate([0.01, 0.02, 0.05]):
+        alone = run([lr])
+        np.testing.assert_allclose(together.records["w"][k], alone.records["w"][0], rtol=1e-13, atol=1e-15)

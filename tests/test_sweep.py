@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import toy_maps
 
-from sims import registry, sweep
+from sims import registry, sweep, validity
 
 SPEC = sweep._MAPS["TOY-M1"]
 NUMBERS = ["error", "tolerance", "z"]
@@ -60,9 +60,22 @@ def test_a_point_does_not_depend_on_its_chunk(tmp_path):
 
 def test_csv_has_the_same_bytes_on_every_run(tmp_path):
     frame = sweep.run(SPEC, 6, store=tmp_path / "store")
-    first = sweep.write_csv(SPEC, frame, tmp_path / "one").read_bytes()
+    first = validity.write_csv(SPEC, frame, tmp_path / "one").read_bytes()
     rerun = sweep.run(SPEC, 6, store=tmp_path / "store")
-    assert sweep.write_csv(SPEC, rerun, tmp_path / "two").read_bytes() == first
+    assert validity.write_csv(SPEC, rerun, tmp_path / "two").read_bytes() == first
+
+
+def test_summary_reports_the_kernels_speed_and_no_member_steps_for_a_kernel_that_trains_nothing(tmp_path):
+    frame = sweep.run(SPEC, 6, store=tmp_path / "store")
+    assert frame["member_steps"].eq(0).all()
+    speed = validity.throughput(frame)
+    assert speed["points_per_s"] == pytest.approx(len(frame) / frame["seconds"].sum(), rel=0.01)
+    assert math.isnan(speed["member_steps_per_s"])
+    steps = validity.throughput(frame.assign(member_steps=100.0))["member_steps_per_s"]
+    assert steps == pytest.approx(100 * len(frame) / frame["seconds"].sum(), rel=1e-6)
+    timings = (tmp_path / "results" / "maps" / f"{SPEC.name}.timings.csv").as_posix()
+    validity.write_csv(SPEC, frame, tmp_path / "results")
+    assert pd.read_csv(timings).columns.tolist()[:3] == ["key", "seconds", "member_steps"]
 
 
 def test_boundary_is_found_where_the_toy_crosses_and_a_wrong_one_fails():
