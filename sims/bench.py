@@ -1,6 +1,6 @@
 """Benchmarks, measured in one process so that ratios compare like with like.
 
-    python -m sims.bench [--skip-experiments] [--skip-figures]
+    python -m sims.bench [--skip-experiments] [--skip-figures] [--skip-ib4] [--skip-maps]
 
 (a) The training engine on two ensembles, against two NumPy implementations of the same
     training (hand-batched over seeds with manual backprop, and a per-seed loop) and against
@@ -13,15 +13,16 @@
 (c) The information-plane experiment of claim IB4 (tanh and ReLU, 3 seeds each, 8000 epochs of
     minibatch Adam, binned MI at 150 epochs), uncached in a fresh process with no compilation
     cache: training and MI.
-(d) ``make figures`` (every figure in one process, then the agreement report) cold (empty
+(d) the validity maps (:mod:`sims.bench_maps`): each map cold, all ten warm, DL-M1 by executor.
+(e) ``make figures`` (every figure in one process, then the agreement report) cold (empty
     simulation and compilation caches), with the compilation cache the cold run filled but
     no simulation cache, and cached; with each figure's time and the seconds JAX spent
     tracing, lowering and compiling (jax.monitoring's compile events).
 
 Writes results/bench.csv (benchmark, variant, seconds, seed_steps_per_s, gflops,
 ratio_to_numpy_batched) and results/bench.md, with the load average (2-core machines here are
-shared). Timings are best-of-3 wall-clock seconds for (a) and (b) and single runs for (c) and
-(d); nothing is asserted: these machines are shared and noisy.
+shared). Timings are best-of-3 wall-clock seconds for (a) and (b) and single runs for (c) to
+(e); nothing is asserted: these machines are shared and noisy.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from sims import engine
+from sims import bench_maps, engine
 from sims.cache import ROOT
 
 SEEDS = 64
@@ -517,6 +518,7 @@ def to_markdown(frame, peak, load=None):
                 )
                 + " |"
             )
+    lines += bench_maps.to_markdown(frame)
     figures = frame[frame["benchmark"].str.startswith("figure:")]
     if len(figures):
         table = figures.pivot(index="benchmark", columns="variant", values="seconds")
@@ -540,6 +542,7 @@ def main(argv=None):
     parser.add_argument("--skip-figures", action="store_true")
     parser.add_argument("--skip-experiments", action="store_true")
     parser.add_argument("--skip-ib4", action="store_true")
+    parser.add_argument("--skip-maps", action="store_true")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()[0]
     peak = matmul_gflops()
@@ -554,13 +557,16 @@ def main(argv=None):
         rows += ib4_training_rows()
     if not args.skip_experiments:
         rows += experiment_rows()
+    if not args.skip_maps:
+        rows += bench_maps.map_rows()
     if not args.skip_figures:
         rows += figure_rows()
     frame = pd.DataFrame(rows)
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
-    columns += [c for c in ("member_epochs_per_s", "ratio_to_numpy_replica") if c in frame]
+    extra = ("member_epochs_per_s", "ratio_to_numpy_replica", "points", "points_per_s", "member_steps_per_s")
+    columns += [c for c in extra if c in frame]
     frame[columns].to_csv(out / "bench.csv", index=False)
     (out / "bench.md").write_text(to_markdown(frame, peak, load=(load_start, os.getloadavg()[0])))
     print((out / "bench.md").read_text())

@@ -58,3 +58,35 @@ def test_engine_only_report_leaves_out_the_other_sections():
     frame = _rows()
     text = bench.to_markdown(frame[frame["benchmark"].str.startswith("engine:")], peak=100.0)
     assert "Experiments" not in text and "make figures" not in text and "IB4" not in text
+
+
+def test_map_section_reports_each_map_the_totals_and_the_executor_ratios():
+    rows = [
+        dict(benchmark="maps:all", variant="cold", seconds=90.0),
+        dict(benchmark="maps:all", variant="warm", seconds=9.0),
+        dict(
+            benchmark="map:DL-M1",
+            variant="cold",
+            seconds=12.0,
+            points=768,
+            points_per_s=64.0,
+            member_steps_per_s=2.5e6,
+        ),
+        dict(
+            benchmark="map:RC-M1",
+            variant="cold",
+            seconds=4.0,
+            points=256,
+            points_per_s=64.0,
+            member_steps_per_s=float("nan"),
+        ),
+        dict(benchmark="executor:DL-M1", variant="in_process_2_devices", seconds=20.0),
+        dict(benchmark="executor:DL-M1", variant="dask_local_cluster_2_workers", seconds=25.0),
+    ]
+    text = bench.to_markdown(pd.DataFrame(rows), peak=100.0)
+    assert "| DL-M1 | 768 | 12.0 | 64.0 | 2,500,000 |" in text
+    assert "| RC-M1 | 256 | 4.0 | 64.0 | n/a |" in text
+    assert "| **all ten, `theory-suite maps` process** | 1024 | 90.0 | | |" in text
+    assert "| **warm (every point stored)** | | 9.0 | | |" in text
+    assert "| dask_local_cluster_2_workers | 25.0 | 1.25 |" in text
+    assert "Validity maps" not in bench.to_markdown(_rows(), peak=100.0)
