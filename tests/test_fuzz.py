@@ -130,6 +130,10 @@ VALID_CALLS = {
         ([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], 0.5),
         {"weights": [0.2, 0.3, 0.5], "base": 2},
     ),
+    "theory.information:pairwise_entropy_upper_bounds": (
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], [0.5, 0.1]),
+        {"weights": [0.2, 0.3, 0.5], "base": 2},
+    ),
     "theory.information:gaussian_mixture_entropy_1d": (
         ([-1.0, 0.0, 2.0], 0.5),
         {"weights": [0.2, 0.3, 0.5], "base": 2},

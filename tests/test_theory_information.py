@@ -65,6 +65,22 @@ def test_pairwise_bounds_bracket_the_quadrature_entropy_in_one_dimension(seed):
     assert lower <= exact + 1e-9 and exact <= upper + 1e-9
 
 
+@given(st.integers(0, 1000), st.sampled_from([1, 2, 3]))
+def test_upper_bounds_at_several_variances_are_the_pairwise_upper_bound_at_each(seed, d):
+    rng = np.random.default_rng(seed)
+    means, weights = rng.standard_normal((9, d)), rng.dirichlet(np.ones(9))
+    variances = 10.0 ** rng.uniform(-3, 1, size=3)
+    upper = th.pairwise_entropy_upper_bounds(means, variances, weights=weights, base=np.e)
+    expected = [th.pairwise_entropy_bounds(means, v, weights=weights, base=np.e)[1] for v in variances]
+    np.testing.assert_allclose(upper, expected, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("variances", [[], [[0.1]], [0.1, -1.0], [0.1, 1e-320]])
+def test_upper_bounds_refuse_bad_variances(variances):
+    with pytest.raises(ValueError, match="variance"):
+        th.pairwise_entropy_upper_bounds([[0.0], [1.0]], variances)
+
+
 def test_pairwise_bounds_are_exact_for_one_component_and_for_far_clusters():
     single = 0.5 * np.log2(2 * np.pi * np.e * 0.3)
     assert th.pairwise_entropy_bounds([0.0], 0.3) == pytest.approx((single, single))

@@ -556,16 +556,40 @@ def _squared_distances(means) -> np.ndarray:
 
     The Gram form |mu_i|^2 + |mu_j|^2 - 2 mu_i.mu_j loses the distances to cancellation when
     the means sit far from the origin (offset 1e8: error ~eps 1e16 = 2, an upper bound 1.928
-    bits below the true entropy 2.146; NaN at 1e300). Row blocks keep memory at ~2^22 floats.
+    bits below the true entropy 2.146; NaN at 1e300). Accumulated one coordinate at a time in
+    place (the sum in coordinate order, as a sum over the last axis adds them).
     """
     n, d = means.shape
+    if n * n * d > MAX_PAIRWISE_WORK:
+        raise ValueError(f"means must have n^2 d <= 2^32 (n components of dimension d), got n = {n}, d = {d}")
     out = np.empty((n, n))
-    block = max(1, 2**22 // max(n * d, 1))
+    scratch = np.empty((n, n)) if d > 1 else out
     with np.errstate(over="ignore"):  # |mu_i - mu_j| beyond 1e154: inf, exp(-inf) = 0 below
-        for start in range(0, n, block):
-            diff = means[start : start + block, None, :] - means[None, :, :]
-            out[start : start + block] = np.sum(diff * diff, axis=-1)
+        for k in range(d):
+            target = out if k == 0 else scratch
+            np.subtract(means[:, None, k], means[None, :, k], out=target)
+            np.multiply(target, target, out=target)
+            if k:
+                out += scratch
     return out
+
+
+def _mixing(sq, log_w, weights, scale) -> float:
+    """-sum_i c_i log sum_j c_j exp(-sq_ij / scale) (nats): the log-sum-exp in place, by blocks
+    of rows (each row's maximum subtracted before exp; one pass of exp over the n^2 terms)."""
+    n = sq.shape[0]
+    inner = np.empty(n)
+    block = max(1, 2**21 // n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for start in range(0, n, block):
+            terms = sq[start : start + block] * (-1.0 / scale)
+            terms += log_w[None, :]
+            peak = terms.max(axis=1)
+            terms -= peak[:, None]
+            np.exp(terms, out=terms)
+            inner[start : start + block] = np.log(terms.sum(axis=1)) + peak
+    positive_w = weights > 0  # 0 * (-inf) would be NaN: absent components add nothing
+    return -float(np.sum(weights[positive_w] * inner[positive_w]))
 
 
 def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
@@ -585,22 +609,37 @@ def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
     """
     means, variance, weights = _mixture(means, variance, weights)
     n, d = means.shape
-    if n * n * d > MAX_PAIRWISE_WORK:
-        raise ValueError(f"means must have n^2 d <= 2^32 (n components of dimension d), got n = {n}, d = {d}")
     sq = _squared_distances(means)
     conditional = d / 2 * np.log(2 * np.pi * np.e * variance)
     h_c = _entropy_nats(weights)
     with np.errstate(divide="ignore"):
         log_w = np.log(weights)
-
-    def bound(scale):
-        inner = special.logsumexp(log_w[None, :] - sq / scale, axis=1)
-        positive_w = weights > 0  # 0 * (-inf) would be NaN: absent components add nothing
-        mixing = -np.sum(weights[positive_w] * inner[positive_w])
-        return conditional + _clamp(mixing, 0.0, h_c)
-
-    nats = np.array([bound(8 * variance), bound(2 * variance)])
+    nats = np.array(
+        [conditional + _clamp(_mixing(sq, log_w, weights, c * variance), 0.0, h_c) for c in (8, 2)]
+    )
     return tuple(nats / _base_log(base))
+
+
+def pairwise_entropy_upper_bounds(means, variances, *, weights=None, base=2) -> np.ndarray:
+    """The upper bound of :func:`pairwise_entropy_bounds` (KL pairwise distances) for each
+    noise variance in ``variances``: an array like ``variances``. The n^2 pairwise distances
+    are computed once for all of them (the KDE bound of a layer at several noise levels)."""
+    variances = np.atleast_1d(np.asarray(variances, dtype=float))
+    if variances.ndim != 1 or variances.size == 0:
+        raise ValueError(f"variances must be a non-empty 1-d sequence, got shape {variances.shape}")
+    means, _, weights = _mixture(means, variances[0], weights)
+    for v in variances[1:]:
+        _mixture(means, v, weights)  # every variance in range, as pairwise_entropy_bounds checks it
+    n, d = means.shape
+    sq = _squared_distances(means)
+    h_c = _entropy_nats(weights)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    nats = [
+        d / 2 * np.log(2 * np.pi * np.e * v) + _clamp(_mixing(sq, log_w, weights, 2 * v), 0.0, h_c)
+        for v in variances
+    ]
+    return np.asarray(nats) / _base_log(base)
 
 
 def _standard_mixture_entropy(means, sd, weights) -> tuple[float, float]:

@@ -114,9 +114,10 @@ def gaussian_mi_monte_carlo(cov, split, n_samples, rng):
     return pointwise.mean(), pointwise.std() / np.sqrt(n_samples)
 
 
-def kde_information_upper_bound(activations, variance, *, max_bits):
-    """Kolchinsky-Tracey KDE upper bound (bits) on I(X; T + Z), Z ~ N(0, variance I), of a
-    deterministic layer T whose rows are the activations of equally likely inputs.
+def kde_information_upper_bounds(activations, variances, *, max_bits):
+    """Kolchinsky-Tracey KDE upper bounds (bits) on I(X; T + Z), Z ~ N(0, variance I), for each
+    noise variance in ``variances``, of a deterministic layer T whose rows are the activations
+    of equally likely inputs: an array like ``variances``.
 
     I(X; T + Z) = H(T + Z) - H(Z), H(T + Z) the entropy of the mixture of Gaussians centred on
     the activations; identical rows are merged into one weighted component (the same
@@ -124,9 +125,10 @@ def kde_information_upper_bound(activations, variance, *, max_bits):
     difference of two ~10-bit numbers is ~1e-15 off.
     """
     centres, counts = np.unique(np.asarray(activations), axis=0, return_counts=True)
-    upper = theory.pairwise_entropy_bounds(centres, variance, weights=counts / counts.sum())[1]
-    noise = centres.shape[1] / 2 * np.log2(2 * np.pi * np.e * variance)
-    return min(max(upper - noise, 0.0), max_bits)
+    variances = np.atleast_1d(np.asarray(variances, dtype=float))
+    upper = theory.pairwise_entropy_upper_bounds(centres, variances, weights=counts / counts.sum())
+    noise = centres.shape[1] / 2 * np.log2(2 * np.pi * np.e * variances)
+    return np.clip(upper - noise, 0.0, max_bits)
 
 
 # ---------------------------------------------------------------------------------------

@@ -256,7 +256,7 @@ def simulate_compression(
 @cached
 def kde_information_plane(*, params, member, layer, records, noise_variances):
     """Kolchinsky-Tracey KDE upper bound (bits) on I(X; T + Z) of one layer over training
-    (:func:`measures.kde_information_upper_bound`), on the minibatch runs of IB4 at its
+    (:func:`measures.kde_information_upper_bounds`), on the minibatch runs of IB4 at its
     parameters ``params``: an array (len(noise_variances), len(records))."""
     planes = simulate_compression(**params).plane
     x = jnp.asarray(information_plane_task(planes["data"])[0], jnp.float64)
@@ -264,10 +264,9 @@ def kde_information_plane(*, params, member, layer, records, noise_variances):
     out = np.empty((len(noise_variances), len(records)))
     for j, record in enumerate(records):
         hidden, _ = layer_activations(jnp.asarray(planes["params"][member, record]), x, relu)
-        for i, variance in enumerate(noise_variances):
-            out[i, j] = measures.kde_information_upper_bound(
-                hidden[layer], variance, max_bits=np.log2(x.shape[0])
-            )
+        out[:, j] = measures.kde_information_upper_bounds(
+            hidden[layer], noise_variances, max_bits=np.log2(x.shape[0])
+        )
     return out
 
 
