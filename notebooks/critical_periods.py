@@ -9,6 +9,7 @@ with app.setup:
     from matplotlib.figure import Figure
 
     import theory.critical_periods as theory
+    from sims import map_figure, sweep
     from sims.critical_periods import scalar_feature
 
     SIGMA, K0 = 1.0, 0.05  # the feature's singular value and each pathway's initial share
@@ -97,6 +98,55 @@ def draw(run, depth, onset, length):
 def _(depth, length, onset):
     _run = simulate(depth.value, onset.value, length.value)
     draw(_run, depth.value, onset.value, length.value)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Where the closed forms hold: the validity map
+
+    **CP-M1** maps claim CP3 (the final share after a deficit, to first order in the learning
+    rate) over the learning rate $\times\, \sigma^{2-2/D}$ and the initial strength
+    $k_0/\sigma$: blue where GD's share agrees with the closed form within the claim's
+    tolerance, red where it does not; dashed: the predicted edge, where GD stops converging to
+    the state the theory predicts. The white circle is this notebook's run (learning rate 0.01,
+    $k_0 = 0.05$) at your depth. CP-M2 maps random (unaligned) starts, which this notebook does
+    not use.
+    """)
+    return
+
+
+@app.function
+def map_point(depth):
+    """This notebook's run on CP-M1 at the depth slider: dict(map, panel, marker, note)."""
+    spec = sweep.get("CP-M1")
+    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    marker = dict(
+        panel=panel, x=LEARNING_RATE * SIGMA ** (2 - 2 / depth), y=K0 / SIGMA, label="this notebook's run"
+    )
+    note = "The map scores CP3's own deficit windows, not your onset and length."
+    if not exact:
+        depths = ", ".join(str(p["depth"]) for p in spec.panels)
+        note += (
+            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
+        )
+    return dict(map="CP-M1", panel=panel, marker=marker, note=note)
+
+
+@app.cell
+def _(depth):
+    where = map_point(depth.value)
+    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    return compute_map, where
+
+
+@app.cell
+def _(compute_map, where):
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
+    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
+    mo.vstack([mo.md(where["note"]), *_shown])
     return
 
 

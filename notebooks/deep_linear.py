@@ -10,6 +10,8 @@ with app.setup:
 
     import theory.deep_linear as theory
     from sims import deep_linear as sim
+    from sims import map_figure, sweep
+    from sims.deep_linear import maps
     from sims.engine import DivergenceError, stack_members
     from sims.linear_networks import product
 
@@ -195,6 +197,79 @@ def _(depth, init, learning_rate, scale, singular_values):
 @app.cell
 def _(depth, run):
     draw(run, depth.value) if run is not None else None
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Where the closed forms hold: the validity map
+
+    How far do the sliders go before the theory stops describing gradient descent? The suite
+    maps it (issue 13). **DL-M1** (decoupled start): the largest deviation of GD from
+    the closed form, over the initial strength $u_0/s_{max}$ and the learning rate in units of
+    the stability bound $2/(D\, s_{max}^{2-2/D})$. **DL-M2** (Gaussian start, two layers): DL2's
+    error of the half-learning times, over the init scale $N_h \sigma^2 / s_{max}$ (weight std
+    $\sigma$, hidden width $N_h$) and $N_h$. Blue: within the claim's tolerance; red: beyond it;
+    solid line: measured boundary, dashed: predicted. The white circle is your settings.
+    """)
+    return
+
+
+@app.function
+def map_point(depth, init, scale, learning_rate, singular_values):
+    """The sliders on the map of their initialisation: dict(map, panel, marker, note)."""
+    s_max = max(singular_values)
+    if init == "gaussian":
+        if depth != 2:
+            note = (
+                f"DL-M2 maps DL2, a two-layer result: at depth {depth} a random start has no "
+                "closed form, so no point is marked."
+            )
+            return dict(map="DL-M2", panel={}, marker=None, note=note)
+        marker = dict(panel={}, x=WIDTH * scale**2 / s_max, y=WIDTH, label="your settings")
+        note = (
+            f"The map is DL2's setting ({maps.DL2['n_in']} inputs and outputs, learning rate "
+            f"{maps.DL2['learning_rate']:g}, widths from {sweep.get('DL-M2').y.low:g}); your network "
+            f"has width {WIDTH} (drawn at the map's edge) and learning rate {learning_rate:g}."
+        )
+        return dict(map="DL-M2", panel={}, marker=marker, note=note)
+    if init == "orthogonal":
+        note = (
+            "Neither map covers a random orthogonal start (DL-M1: the decoupled start; DL-M2: "
+            "Gaussian weights), so no point is marked; DL-M1 is shown."
+        )
+        panel = map_figure.nearest_panel(sweep.get("DL-M1"), depth=depth)[0]
+        return dict(map="DL-M1", panel=panel, marker=None, note=note)
+    spec = sweep.get("DL-M1")
+    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    bound = float(theory.stable_learning_rate(s_max, depth))
+    marker = dict(panel=panel, x=scale / s_max, y=learning_rate / bound, label="your settings")
+    depths = ", ".join(str(p["depth"]) for p in spec.panels)
+    note = (
+        f"The map trains DL3's modes s = {', '.join(f'{v:g}' for v in maps.M1_SINGULAR_VALUES)}; "
+        f"yours enter through s_max = {s_max:g}."
+    )
+    if not exact:
+        note += (
+            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
+        )
+    return dict(map="DL-M1", panel=panel, marker=marker, note=note)
+
+
+@app.cell
+def _(depth, init, learning_rate, scale, singular_values):
+    where = map_point(depth.value, INITS[init.value], scale.value, learning_rate.value, singular_values.value)
+    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    return compute_map, where
+
+
+@app.cell
+def _(compute_map, where):
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
+    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
+    mo.vstack([mo.md(where["note"]), *_shown])
     return
 
 

@@ -13,6 +13,7 @@ with app.setup:
 
     import theory.information as theory
     from sims import information as sim
+    from sims import map_figure
 
     COVARIANCE = sim.random_joint_covariance(3, 3, 3)  # critical betas 1.74, 3.63, 7.37
     # A shorter, full-batch version of claim IB4's run (which uses minibatches and 8000 epochs)
@@ -185,6 +186,56 @@ def draw_plane(plane, n_bins, relu_width):
 @app.cell
 def _(bins, plane, relu_width):
     draw_plane(plane, bins.value, relu_width.value)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Near a transition: the validity map of the iterative algorithm
+
+    **IB-M2** maps claim IB2: the iterative IB algorithm (Tishby et al.'s self-consistent
+    equations) on a binary source reaches the closed form within IB2's tolerance only after
+    enough iterations, and near the transition $\beta_0$ it needs many more (critical slowing
+    down). Axes: the distance $|\ln(\beta/\beta_0)|$ to the transition and the iteration
+    budget; one panel below $\beta_0$, one above (shown: the side of your $\beta$). Blue:
+    within tolerance; red: not yet. IB-M1 (the binned entropy of one unit from $n$ samples)
+    has no point here either: the information plane bins the task's 4096 inputs, its whole
+    input distribution, so it has no sampling bias for that map to measure.
+    """)
+    return
+
+
+@app.function
+def map_point(beta):
+    """The beta slider against IB-M2 (a distance to the nearest critical beta; no point)."""
+    critical = theory.gaussian_ib_critical_betas(*COVARIANCE)
+    nearest = float(critical[np.argmin(np.abs(np.log(beta / critical)))])
+    side = "below" if beta < nearest else "above"
+    distance = abs(float(np.log(beta / nearest)))
+    note = (
+        "IB-M2 maps the iterative algorithm on a binary source; the Gaussian IB above is solved by "
+        "L-BFGS, with no iteration budget, so no point is marked. Your beta is at |ln(beta/beta_c)| "
+        f"= {distance:.2g} {side} its nearest critical beta_c = {nearest:.3g}: the map's column at "
+        f"{distance:.2g} shows how many iterations the algorithm needs on its source that far from "
+        "the transition."
+    )
+    return dict(map="IB-M2", panel=dict(side=side), marker=None, note=note)
+
+
+@app.cell
+def _(beta):
+    where = map_point(beta.value)
+    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    return compute_map, where
+
+
+@app.cell
+def _(compute_map, where):
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
+    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
+    mo.vstack([mo.md(where["note"]), *_shown])
     return
 
 

@@ -12,10 +12,14 @@ with app.setup:
     from scipy.linalg import orthogonal_procrustes
 
     import theory.neural_collapse as theory
+    from sims import map_figure, sweep
     from sims import neural_collapse as sim
+    from sims.neural_collapse import maps
 
     N_MINORITY, RATIOS = 2, [1, 2, 4, 8, 16, 32, 64]  # classes 1 and 2 have 2 samples, class 0 has R x 2
     EPOCHS = 4000
+    RUNS = {"ce": (0.5, EPOCHS), "mse": (0.1, 5 * EPOCHS)}  # (learning rate, GD steps) per loss
+    MSE_INIT_SCALE = 1.2  # the MSE run's large aligned start: each layer's gain (NC4's)
     LOSSES = {"cross-entropy (simplex ETF)": "ce", "MSE, no bias (orthogonal frame)": "mse"}
 
 
@@ -77,8 +81,8 @@ def simulate(loss, ratio, weight_decay, depth):
             dim=3,
             lambda_w=weight_decay,
             lambda_h=weight_decay,
-            learning_rate=0.5,
-            epochs=EPOCHS,
+            learning_rate=RUNS["ce"][0],
+            epochs=RUNS["ce"][1],
         )
         expected = dict(cosine=minority_cosine(ratio, weight_decay))
         if ratio == 1:
@@ -94,9 +98,9 @@ def simulate(loss, ratio, weight_decay, depth):
         depth=depth,
         lambda_w=weight_decay,
         lambda_h=weight_decay,
-        learning_rate=0.1,
-        epochs=5 * EPOCHS,
-        init_scale=1.2,
+        learning_rate=RUNS["mse"][0],
+        epochs=RUNS["mse"][1],
+        init_scale=MSE_INIT_SCALE,
     )
     minimiser = theory.imbalanced_deep_linear_minimizer(sizes, depth, weight_decay, weight_decay)
     rows = minimiser["classifier_row_norms"]
@@ -209,6 +213,95 @@ def _(depth, loss, ratio, weight_decay):
     _loss = LOSSES[loss.value]
     _run, _member, _expected = simulate(_loss, ratio.value, weight_decay.value, depth.value)
     draw(_loss, _run, _member, _expected)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Where the closed forms hold: the validity maps
+
+    **NC-M1** (balanced classes, one layer): does a fixed budget of gradient-descent steps
+    reach NC2/NC3's closed-form minimiser (to a relative $10^{-8}$)? Axes: the learning rate
+    and the collapse parameter $Kc = K\sqrt{n \lambda_W \lambda_H}$ ($K$ classes of $n$;
+    the frame collapses at $Kc = 1$). **NC-M2** (MSE, depth $L \ge 2$, imbalanced): does GD
+    from a large start land on the largest-root minimum (NC4)? Axes: the minority's size over
+    the collapse threshold, $n_K/n^*$, and its initial output $u_0$. Blue: the claim holds;
+    red: it fails; solid: measured boundary, dashed: predicted. The white circle is your
+    settings; which map depends on the loss, $R$ and $L$.
+    """)
+    return
+
+
+@app.function
+def balanced_point(loss, weight_decay):
+    """The balanced run (R = 1, one layer) on NC-M1: dict(map, panel, marker, note)."""
+    learning_rate, steps = RUNS[loss]
+    collapse = 3 * float(np.sqrt(N_MINORITY)) * weight_decay  # K c for 3 classes of N_MINORITY
+    # GD converges at a rate ~ learning rate x weight decay (x a function of K c, the map's
+    # convergence_boundary): the map's learning rate with this run's learning rate x weight
+    # decay x steps has the same convergence.
+    x = learning_rate * steps * weight_decay / (maps.BUDGET_STEPS * float(maps.weight_decay(collapse)))
+    marker = dict(panel=dict(loss=loss, bias=False), x=x, y=collapse, label="your settings")
+    note = (
+        f"The map runs {maps.BALANCED['num_classes']} classes of {maps.BALANCED['n_per_class']} for "
+        f"{maps.BUDGET_STEPS} GD steps; your run (3 classes of {N_MINORITY}, {steps} steps at learning "
+        f"rate {learning_rate:g}) is marked at the learning rate {x:.2g}, which gives the same learning "
+        "rate x weight decay x steps (GD converges at a rate ~ learning rate x weight decay)."
+    )
+    return dict(map="NC-M1", panel=marker["panel"], marker=marker, note=note)
+
+
+@app.function
+def basin_point(ratio, weight_decay, depth):
+    """The MSE run at depth >= 2 on NC-M2: dict(map, panel, marker, note)."""
+    spec = sweep.get("NC-M2")
+    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    total = (ratio + 2) * N_MINORITY
+    threshold = float(theory.minority_collapse_threshold(total, depth, weight_decay, weight_decay))
+    start = MSE_INIT_SCALE ** (depth + 1) / float(np.sqrt(N_MINORITY))  # u0 = s0^(L+1) / sqrt(n_K)
+    marker = dict(panel=panel, x=N_MINORITY / threshold, y=start, label="your settings")
+    note = (
+        "The map follows GD from the start where every class is large (NC4's classes "
+        f"{', '.join(str(n) for n in maps.CLASS_SIZES)}); the figure above shows the best of three starts."
+    )
+    if not exact:
+        depths = ", ".join(str(p["depth"]) for p in spec.panels)
+        note += (
+            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
+        )
+    return dict(map="NC-M2", panel=panel, marker=marker, note=note)
+
+
+@app.function
+def map_point(loss, ratio, weight_decay, depth):
+    """The sliders on the map that covers them, or the nearest map without a point."""
+    if ratio == 1 and (loss == "ce" or depth == 1):
+        return balanced_point(loss, weight_decay)
+    if loss == "mse" and depth >= 2:
+        return basin_point(ratio, weight_decay, depth)
+    why = (
+        "no map covers the cross-entropy model's minority collapse (R > 1)"
+        if loss == "ce"
+        else "NC-M2 starts at depth 2 (at depth 1 no class has a saddle to stop at)"
+    )
+    note = f"NC-M1 maps balanced classes only (R = 1), and {why}, so no point is marked."
+    return dict(map="NC-M1", panel=dict(loss=loss, bias=False), marker=None, note=note)
+
+
+@app.cell
+def _(depth, loss, ratio, weight_decay):
+    where = map_point(LOSSES[loss.value], ratio.value, weight_decay.value, depth.value)
+    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    return compute_map, where
+
+
+@app.cell
+def _(compute_map, where):
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
+    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
+    mo.vstack([mo.md(where["note"]), *_shown])
     return
 
 

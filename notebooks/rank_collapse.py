@@ -10,6 +10,7 @@ with app.setup:
     from scipy.special import softmax
 
     import theory.rank_collapse as theory
+    from sims import map_figure
     from sims import rank_collapse as sim
 
     TOKENS = 8
@@ -162,6 +163,69 @@ def draw(depth, skip, alpha):
 def _(alpha, depth, noci, skip):
     scale = 1.0 / np.sqrt(depth.value) if noci.value else alpha.value
     draw(depth.value, skip.value, scale)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Where the cubic law holds: the validity map
+
+    **RC-M2** maps claim RC1 for one layer of pure softmax attention (8 tokens, width 16, as
+    here): does the residual contract as $r_1 \propto r_0^3$? Axes: the layer's input residual
+    $r_0 = \|X - 1\bar{x}^\top\|_{1,\infty}$ and the attention gain $g$ ($W_{QK}$ entries
+    $N(0, g^2/d)$; this notebook's layers have $g = 1$). Blue: the measured exponent is 3
+    within the claim's 4 standard errors; red: it is not; dashed: where Dong et al.'s bound
+    stops contracting (a worst case: the law holds far beyond it). Every layer of the stack
+    above is one point of this map; the slider picks which (the white circle: its input, the
+    median over the notebook's networks). RC-M1 maps ReLU networks' Jacobians, which this
+    notebook does not have.
+    """)
+    return
+
+
+@app.cell
+def _(depth):
+    layer = mo.ui.slider(1, depth.value, value=1, label="layer l shown on the map", show_value=True)
+    mo.output.replace(layer)
+    return (layer,)
+
+
+@app.function
+def map_point(layer, skip):
+    """Layer ``layer`` of the pure-attention stack on RC-M2: dict(map, panel, marker, note)."""
+    if skip:
+        note = (
+            "RC-M2 maps pure softmax attention; with skip connections this notebook's layers "
+            "attend uniformly, a model the map does not cover, so no point is marked."
+        )
+        return dict(map="RC-M2", panel={}, marker=None, note=note)
+    run = sim.simulate_pure_attention(
+        tokens=TOKENS, width=PURE_WIDTH, depth=layer, seeds=16, start_residual=[1.0, 1.0]
+    )
+    residual = float(np.median(run.residual[:, layer - 1]))
+    source = "the tokens fed to the stack" if layer == 1 else "what the layers before it left"
+    note = f"Layer {layer}'s input has the residual r = {residual:.2g} ({source})."
+    if residual < sim.ROUNDING_FLOOR * float(np.median(run.scale[:, layer - 1])):
+        note += " That is float64 rounding: nothing is left to contract, so no point is marked."
+        return dict(map="RC-M2", panel={}, marker=None, note=note)
+    marker = dict(panel={}, x=residual, y=1.0, label=f"layer {layer}'s input")
+    return dict(map="RC-M2", panel={}, marker=marker, note=note)
+
+
+@app.cell
+def _(layer, skip):
+    where = map_point(layer.value, skip.value)
+    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    return compute_map, where
+
+
+@app.cell
+def _(compute_map, where):
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
+    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
+    mo.vstack([mo.md(where["note"]), *_shown])
     return
 
 

@@ -176,3 +176,113 @@ def draw(
     fig.colorbar(mesh, ax=axes.tolist(), label="log10(error / tolerance)  (> 0: fails)")
     fig.suptitle(f"{spec.name} ({spec.claim}): {spec.title}")
     return axes
+
+
+# ----------------------------------------------------------------------------- teaching notebooks
+
+# |log10 z| below this reads "near the boundary": within a factor 1.4 of z = 1.
+NEAR_BOUNDARY = 0.15
+NOT_STORED = "No stored map yet: run `make maps` (or `make figures`)."
+# Quick grids computed in this process (a notebook's button), by map name.
+_COMPUTED: dict[str, pd.DataFrame] = {}
+
+
+def stored_or_computed(name: str, *, compute: bool = False, results=None) -> pd.DataFrame | None:
+    """Map ``name``'s stored results (:func:`read_stored`); where there are none, its quick grid
+    (``spec.quick_resolution``) computed in this process, now if ``compute`` (a button press)
+    or by an earlier press; else None. Nothing is computed unless ``compute``. The computed
+    points go to the sweep's store (.cache), so a later ``make maps`` reuses them."""
+    frame = read_stored(name, results)
+    if frame is not None:
+        return frame
+    if compute:
+        spec = sweep.get(name)
+        _COMPUTED[name] = sweep.run(spec, spec.quick_resolution)
+    return _COMPUTED.get(name)
+
+
+def on_map(spec: sweep.ValidityMap, x: float, y: float) -> tuple[float, float, bool]:
+    """(x, y) clipped to the map's ranges, and whether it lay inside them."""
+    xs = float(np.clip(x, min(spec.x.low, spec.x.high), max(spec.x.low, spec.x.high)))
+    ys = float(np.clip(y, min(spec.y.low, spec.y.high), max(spec.y.low, spec.y.high)))
+    return xs, ys, (xs, ys) == (float(x), float(y))
+
+
+def nearest_point(spec: sweep.ValidityMap | str, frame: pd.DataFrame, panel, x: float, y: float) -> pd.Series:
+    """The grid point of ``panel`` in ``frame`` nearest to (x, y) (its row: x, y, z, note, ...).
+
+    Distances are taken in each axis' coordinate (log10 on a log axis) as a fraction of the
+    axis' span; a point off the map is first moved to its edge (:func:`on_map`), so it reads
+    the nearest point on that edge."""
+    spec = sweep.get(spec) if isinstance(spec, str) else spec
+    rows = next((r for p, r in sweep.panel_frames(frame) if p == dict(panel)), None)
+    if rows is None:
+        raise ValueError(f"panel must be one of the frame's panels, got {dict(panel)}")
+    x, y, _ = on_map(spec, x, y)
+
+    def offset(axis, column, value):
+        span = axis.coordinate(axis.high) - axis.coordinate(axis.low)
+        return (axis.coordinate(rows[column].to_numpy(dtype=float)) - axis.coordinate(value)) / span
+
+    distance = np.hypot(offset(spec.x, "x", x), offset(spec.y, "y", y))
+    return rows.iloc[int(np.argmin(distance))]
+
+
+def z_at(spec: sweep.ValidityMap | str, frame: pd.DataFrame, panel, x: float, y: float) -> float:
+    """z = error / tolerance at the grid point nearest to (x, y) (:func:`nearest_point`):
+    inf where the simulation diverged, NaN where the comparison is undefined."""
+    return float(nearest_point(spec, frame, panel, x, y)["z"])
+
+
+def reading(spec: sweep.ValidityMap | str, frame: pd.DataFrame, marker: Mapping[str, Any]) -> str:
+    """One sentence on where ``marker`` (dict(panel=..., x=..., y=...), as :func:`draw` takes)
+    lies: in the blue region (z < 1: the closed form holds), the red one (z > 1: it fails),
+    or near the boundary (|log10 z| < NEAR_BOUNDARY), read from the nearest grid point's z."""
+    spec = sweep.get(spec) if isinstance(spec, str) else spec
+    point = nearest_point(spec, frame, marker.get("panel", {}), marker["x"], marker["y"])
+    z = float(point["z"])
+    measured = f"z = error / tolerance = {z:.2g} at the nearest grid point"
+    if np.isnan(z):
+        state = f"where {spec.claim}'s comparison is undefined at the nearest grid point ({point['note']})"
+    elif np.isposinf(z):
+        state = "in the red region: the simulation diverged at the nearest grid point (hatched)"
+    elif z > 0 and abs(np.log10(z)) < NEAR_BOUNDARY:
+        state = f"near the boundary z = 1 ({measured})"
+    elif z < 1:
+        state = f"in the blue region: the closed form ({spec.claim}) holds there ({measured})"
+    else:
+        state = f"in the red region: the closed form ({spec.claim}) fails there ({measured})"
+    if on_map(spec, marker["x"], marker["y"])[2]:
+        return f"Your point lies {state}."
+    return (
+        "Your point lies outside the map (drawn open at its edge); the nearest grid point, "
+        f"on that edge, lies {state}."
+    )
+
+
+def marked_panel(
+    spec: sweep.ValidityMap | str, frame: pd.DataFrame, panel, marker=None, *, figsize=(7.5, 5.0)
+):
+    """(a new Figure with ``panel`` of the map and ``marker`` drawn, :func:`reading` of the
+    marker): what a teaching notebook shows. Without a marker the sentence is empty."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(spec, frame, fig, marker=marker, panels=[panel])
+    # draw's legend is one row, as wide as several panels; one panel needs it in rows.
+    (legend,) = fig.legends
+    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    legend.remove()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=8)
+    return fig, "" if marker is None else reading(spec, frame, marker)
+
+
+def notebook_view(where: Mapping[str, Any], *, compute: bool = False, results=None):
+    """What a teaching notebook shows for ``where`` = dict(map=..., panel=..., marker=... or None):
+    (:func:`marked_panel`'s Figure and reading) from the stored map, or from its quick grid
+    computed in this process (:func:`stored_or_computed`); (None, NOT_STORED) where there is
+    neither, and the notebook offers its compute button."""
+    frame = stored_or_computed(where["map"], compute=compute, results=results)
+    if frame is None:
+        return None, NOT_STORED
+    return marked_panel(where["map"], frame, where["panel"], where["marker"])
