@@ -219,7 +219,11 @@ def grid(spec: ValidityMap, resolution: int | None = None, panels=None) -> pd.Da
     """The points of ``spec`` at ``resolution`` per axis: one row each (panel, x, y, key, seed)."""
     resolution = int(resolution or spec.resolution)
     rows = []
-    for index, panel in enumerate(panels if panels is not None else spec.panels):
+    # A panel's index is its place in the map's own list (a subset keeps the map's numbering).
+    order = [json.dumps(dict(p), sort_keys=True) for p in spec.panels]
+    for i, panel in enumerate(panels if panels is not None else spec.panels):
+        text = json.dumps(dict(panel), sort_keys=True)
+        index = order.index(text) if text in order else len(order) + i
         for y in spec.y.values(resolution):
             for x in spec.x.values(resolution):
                 x, y = _round(x), _round(y)
@@ -228,7 +232,7 @@ def grid(spec: ValidityMap, resolution: int | None = None, panels=None) -> pd.Da
                     dict(
                         map=spec.name,
                         panel_index=index,
-                        panel=json.dumps(dict(panel), sort_keys=True),
+                        panel=text,
                         x=x,
                         y=y,
                         key=key,
@@ -332,6 +336,8 @@ def run(
     stored = _load_parts(folder)
     if not stored.empty:
         stored = stored[stored["key"].isin(set(wanted["key"]))].drop_duplicates("key")
+        # The panel's place in this grid, not in the run that stored the point.
+        stored = stored.assign(panel_index=stored["key"].map(wanted.set_index("key")["panel_index"]))
     done = set(stored["key"]) if not stored.empty else set()
     todo = wanted[~wanted["key"].isin(done)]
     size = int(chunk or spec.chunk)

@@ -188,3 +188,14 @@ def _interrupt(log, after):
             break
         time.sleep(0.05)
     raise RuntimeError("interrupted")
+
+
+def test_a_subset_of_panels_keeps_the_maps_panel_numbering(tmp_path):
+    """A run over one panel stores its points; the full run then reads them back in the right
+    panel (they were stored with the subset's index 0 once, merging panels)."""
+    last = dict(SPEC.panels[-1])
+    part = sweep.run(SPEC, 4, panels=[last], store=tmp_path)
+    assert part["panel_index"].unique().tolist() == [len(SPEC.panels) - 1]
+    full = sweep.run(SPEC, 4, store=tmp_path)
+    expected = sweep.grid(SPEC, 4).set_index("key")["panel_index"]
+    assert (full.set_index("key")["panel_index"] == expected.loc[full["key"]]).all()
