@@ -86,20 +86,33 @@ def initial_parameters(seeds):
 
 
 def _sorted_entropy(hashes):
-    """Entropy (bits) of the empirical distribution of ``hashes`` (1-d) via sorted run lengths.
+    """Entropy (bits) of the empirical distribution of ``hashes`` (1-d) via sorted run lengths."""
+    return _run_entropy(jnp.sort(hashes))
+
+
+def _run_entropy(s):
+    """Entropy (bits) of the empirical distribution of the sorted 1-d array ``s``.
 
     sum_g c_g log c_g = sum_i [r_i log r_i - (r_i - 1) log(r_i - 1)] with r_i the rank of
     element i inside its run of equal values; no variable-size unique() needed. Clamped to
     [0, log2 n]: the telescoping sum leaves ~n eps log2 n of round-off (one cell: exactly 0
     only up to that).
     """
-    s = jnp.sort(hashes)
     n = s.shape[0]
     index = jnp.arange(n)
     starts = jnp.concatenate([jnp.ones(1, bool), s[1:] != s[:-1]])
     rank = (index - jax.lax.cummax(jnp.where(starts, index, 0)) + 1).astype(jnp.float64)
     c_log_c = jnp.sum(special_xlog2x(rank) - special_xlog2x(rank - 1))
     return jnp.clip(jnp.log2(n) - c_log_c / n, 0.0, jnp.log2(n))
+
+
+def _entropies_with_label(hashes, y):
+    """(H(T), H(T, Y)) in bits from ONE sort: the hash's lowest bit replaced by the binary
+    label y, so that sorting the keys sorts them by pattern (key >> 1) and, within a
+    pattern, by label. Patterns collide when their hashes agree in the top 63 bits
+    (probability ~ n^2 / 2^64 for n = 4096)."""
+    keys = jnp.sort((hashes & ~jnp.uint64(1)) | y.astype(jnp.uint64))
+    return _run_entropy(keys >> jnp.uint64(1)), _run_entropy(keys)
 
 
 def special_xlog2x(v):
@@ -122,15 +135,13 @@ def _binned_information(flat, relu, x, y):
     I(T;Y) is clamped to [0, min(H(T), H(Y))] (three sums cancelling: ~n eps log2 n).
     """
     hidden, logits = layer_activations(flat, x, relu)
-    label_hash = y.astype(jnp.uint64) * jnp.uint64(_HASH[-1])
     h_y = _sorted_entropy(y.astype(jnp.uint64))
     rows = []
     for t in hidden + [jax.nn.softmax(logits, axis=1)]:
         cells = []
         for scheme in SCHEMES:
-            hashes = _pattern_hashes(t, scheme)
-            h_t = _sorted_entropy(hashes)
-            i_ty = jnp.clip(h_t + h_y - _sorted_entropy(hashes + label_hash), 0.0, jnp.minimum(h_t, h_y))
+            h_t, h_ty = _entropies_with_label(_pattern_hashes(t, scheme), y)
+            i_ty = jnp.clip(h_t + h_y - h_ty, 0.0, jnp.minimum(h_t, h_y))
             cells.append(jnp.stack([h_t, i_ty]))
         rows.append(jnp.stack(cells))
     return jnp.stack(rows)
@@ -145,8 +156,11 @@ def _information_all(params, relu, x, y):
 def binned_information(params, relu, x, y):
     """Binned (I(X;T), I(T;Y)) of every layer: array (members, records, 6 layers, schemes, 2).
 
-    ``params`` (members, records, 263) flat snapshots; ``relu`` (members,) 0/1.
+    ``params`` (members, records, 263) flat snapshots; ``relu`` (members,) 0/1; ``y`` binary
+    labels (0/1: the label takes the hash's lowest bit, see :func:`_entropies_with_label`).
     """
+    if not np.isin(np.asarray(y), (0, 1)).all():
+        raise ValueError("y must hold binary labels 0/1")
     return np.asarray(
         _information_all(
             jnp.asarray(params), jnp.asarray(relu, jnp.float64), jnp.asarray(x, jnp.float64), jnp.asarray(y)
