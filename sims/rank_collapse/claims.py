@@ -25,11 +25,12 @@ from theory._validate import integer_at_least
 
 # Family-wise false-alarm rate for checks that compare many Monte-Carlo estimates at once.
 FAMILY_ALPHA = 1e-4
+MAX_ESTIMATES = 10**15  # a family of estimates far beyond any run (the threshold is 9.1 there)
 
 
 def z_threshold(count: int) -> float:
     """Two-sided Bonferroni z threshold for ``count`` estimates at FAMILY_ALPHA (>= 4)."""
-    count = integer_at_least("count", count, 1)
+    count = integer_at_least("count", count, 1, MAX_ESTIMATES)
     return max(4.0, float(norm.isf(FAMILY_ALPHA / (2 * count))))
 
 

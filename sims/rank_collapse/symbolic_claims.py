@@ -8,24 +8,12 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import norm
 
 import theory.rank_collapse as theory
 from sims import symbolic
 from sims.outcomes import Outcome
 from sims.rank_collapse import derivations
 from sims.registry import claim
-from theory._validate import integer_at_least
-
-# Family-wise false-alarm rate for checks that compare many Monte-Carlo estimates at once.
-FAMILY_ALPHA = 1e-4
-
-
-def z_threshold(count: int) -> float:
-    """Two-sided Bonferroni z threshold for ``count`` estimates at FAMILY_ALPHA (>= 4)."""
-    count = integer_at_least("count", count, 1)
-    return max(4.0, float(norm.isf(FAMILY_ALPHA / (2 * count))))
-
 
 # ----------------------------------------------------------------------------- RC7 symbolic
 
