@@ -43,15 +43,18 @@ def _overrides(pairs: list[str]) -> dict:
 def dask_executor(scheduler: str | None = None, local_workers: int = 0):
     """A ``concurrent.futures`` executor on Dask distributed: connected to ``scheduler`` or
     on a LocalCluster of ``local_workers`` processes (spawned, one thread and one JAX CPU
-    device each: SIMS_CPU_DEVICES=1 through Dask's pre-spawn environment). Yields None when
-    neither is asked for (the sweep then runs in-process)."""
+    device each: SIMS_CPU_DEVICES=1 and a single-threaded XLA through Dask's pre-spawn
+    environment). Yields None when neither is asked for (the sweep then runs in-process)."""
     if not scheduler and not local_workers:
         yield None
         return
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.SIMS_CPU_DEVICES": "1"}):
+    # One device and one XLA thread per worker: the workers share the host's cores, and Eigen's
+    # intra-op threads made two workers contend (DL-M1: the map's run 8.2 -> 7.6 s on 2 cores).
+    single = {"SIMS_CPU_DEVICES": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in single.items()}):
         if scheduler:
             client = Client(scheduler)
             cluster = None
