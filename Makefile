@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report maps bench lint clean env lock teach teach-html teach-screenshots
+.PHONY: figures test check report maps bench lint clean env lock teach teach-html teach-screenshots readme-maps
 
 # Every package, transitive ones included, is pinned with its hashes in requirements.lock
 # (`make lock` refreshes it). uv, itself pinned, is bootstrapped inside .venv, so a fresh
@@ -73,6 +73,10 @@ teach-html: $(STAMP)
 ## teach-screenshots: the README's notebook screenshots, in headless Chromium (apt-get install chromium)
 teach-screenshots: $(STAMP)
 	$(BIN)/python notebooks/browser.py notebooks/screenshots
+
+## readme-maps: the README's two validity-map images (figures/readme/), copied from a `make figures`
+readme-maps: figures
+	cp figures/out/fig_map_deep_linear_m1.png figures/out/fig_map_neural_collapse_m1.png figures/readme/
 
 ## lint: ruff's checks and its formatting (`ruff format theory sims figures tests notebooks` fixes the latter)
 lint: $(STAMP)
