@@ -78,13 +78,11 @@ def _boundary_lines(ax, spec, panel):
 
 def _point(ax, spec, x, y, **style):
     """A marker at (x, y), pinned to the frame's edge (open marker) where it lies outside."""
-    xs = float(np.clip(x, min(spec.x.low, spec.x.high), max(spec.x.low, spec.x.high)))
-    ys = float(np.clip(y, min(spec.y.low, spec.y.high), max(spec.y.low, spec.y.high)))
-    outside = (xs, ys) != (float(x), float(y))
-    if outside:
+    xs, ys, inside = on_map(spec, x, y)
+    if not inside:
         style = {**style, "mfc": "none", "label": f"{style.get('label', '')} (outside: at the edge)"}
     ax.plot(xs, ys, clip_on=False, zorder=5, **style)
-    return outside
+    return not inside
 
 
 def draw(
@@ -94,12 +92,14 @@ def draw(
     *,
     marker: Mapping[str, Any] | None = None,
     panels=None,
+    legend_columns: int | None = None,
 ):
     """Draw ``frame`` (from ``sweep.run``, a claim's simulate() or :func:`read_stored`) on the
     empty Figure ``fig``: one axes per panel (or only the panels listed in ``panels``).
 
     ``marker``: dict(panel=..., x=..., y=..., label=...) drawn as a white circle in that panel
-    (a point outside the map is pinned to the edge, open). Returns the axes."""
+    (a point outside the map is pinned to the edge, open); ``legend_columns`` (default: one
+    row). Returns the axes."""
     from matplotlib import colors
 
     spec = sweep.get(spec) if isinstance(spec, str) else spec
@@ -172,7 +172,8 @@ def draw(
             if label not in handles:
                 handles[label] = handle
                 labels.append(label)
-    fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(labels), fontsize=8)
+    ncol = legend_columns or len(labels)
+    fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=ncol, fontsize=8)
     fig.colorbar(mesh, ax=axes.tolist(), label="log10(error / tolerance)  (> 0: fails)")
     fig.suptitle(f"{spec.name} ({spec.claim}): {spec.title}")
     return axes
@@ -268,12 +269,7 @@ def marked_panel(
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
-    draw(spec, frame, fig, marker=marker, panels=[panel])
-    # draw's legend is one row, as wide as several panels; one panel needs it in rows.
-    (legend,) = fig.legends
-    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
-    legend.remove()
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=8)
+    draw(spec, frame, fig, marker=marker, panels=[panel], legend_columns=3)  # one panel: rows of 3
     return fig, "" if marker is None else reading(spec, frame, marker)
 
 
