@@ -41,6 +41,7 @@ from sims.linear_networks import (
 )
 from theory._validate import (
     finite_matrix,
+    in_closed_interval,
     integer_at_least,
     non_negative,
     one_of,
@@ -89,10 +90,16 @@ def hierarchy_target(levels):
     return hierarchy_features(levels) / np.sqrt(2.0**levels)
 
 
+# The largest init scale: entries scale x N(0, 1) stay finite (|N(0, 1)| < 40 in any draw
+# here), where 7.7e307 overflowed to inf with only a warning.
+MAX_INIT_SCALE = 1e300
+
+
 def random_init(widths, kind, scale, *, seed=0):
-    """Gaussian (entries N(0, scale^2)) or scaled orthogonal weights of the given widths."""
+    """Gaussian (entries N(0, scale^2)) or scaled orthogonal weights of the given widths;
+    ``scale`` in [0, MAX_INIT_SCALE]."""
     one_of("kind", kind, ("gaussian", "orthogonal"))
-    scale = scalar("scale", non_negative("scale", scale))
+    scale = scalar("scale", in_closed_interval("scale", scale, 0.0, MAX_INIT_SCALE))
     widths = layer_widths(widths)
     rng = np.random.default_rng(valid_seed("seed", seed))
     weights = []
