@@ -21,23 +21,33 @@ from sims import sweep
 EXTRA_COLORS = ("#2e933c", "#edae49", "#6c4f9c", "#00798c", "#8d6a9f", "#444444")
 
 
-def read_stored(name: str, results=None) -> pd.DataFrame | None:
-    """Map ``name``'s stored results (``results/maps/<name>.csv``, written by ``make maps`` and
-    ``make figures``) as a frame :func:`draw` takes, or None when the map was never run.
+def stored(name: str, results=None) -> tuple[str, pd.DataFrame | None]:
+    """(state, frame) of map ``name``'s stored results (``results/maps/<name>.csv``, written by
+    ``make maps`` and ``make figures``): "missing" (never run), "stale" (written by other code
+    than this checkout's: the code fingerprint in ``<name>.timings.csv`` differs from the
+    map's, or its panels changed; frame None) or "current" (the frame :func:`draw` takes).
     Cheap: nothing is computed (the teaching notebooks call it on every slider move)."""
     spec = sweep.get(name)
-    path = (sweep.RESULTS if results is None else results) / "maps" / f"{name}.csv"
+    folder = (sweep.RESULTS if results is None else results) / "maps"
+    path, timings = folder / f"{name}.csv", folder / f"{name}.timings.csv"
     if not path.is_file():
-        return None
+        return "missing", None
+    codes = set(pd.read_csv(timings, dtype={"code": str})["code"]) if timings.is_file() else set()
+    if codes != {spec.fingerprint()[:16]}:
+        return "stale", None
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     order = {json.dumps(dict(p), sort_keys=True): i for i, p in enumerate(spec.panels)}
     frame["panel_index"] = frame["panel"].map(order)
     if frame["panel_index"].isna().any():
-        # Stored by another version of the map (its panels changed): not this map's results.
-        return None
+        return "stale", None
     frame["z"] = frame["z"].astype(float)
     frame["diverged"] = frame["diverged"].astype(str).str.lower() == "true"
-    return frame
+    return "current", frame
+
+
+def read_stored(name: str, results=None) -> pd.DataFrame | None:
+    """Map ``name``'s stored results when they are current (see :func:`stored`), else None."""
+    return stored(name, results)[1]
 
 
 def nearest_panel(spec: sweep.ValidityMap, **values: float) -> tuple[dict, bool]:
@@ -184,6 +194,10 @@ def draw(
 # |log10 z| below this reads "near the boundary": within a factor 1.4 of z = 1.
 NEAR_BOUNDARY = 0.15
 NOT_STORED = "No stored map yet: run `make maps` (or `make figures`)."
+STALE = (
+    "The stored map was computed by other code than this checkout's (the map's code changed "
+    "since): run `make maps` (or `make figures`) to redraw it."
+)
 # Quick grids computed in this process (a notebook's button), by map name.
 _COMPUTED: dict[str, pd.DataFrame] = {}
 
@@ -276,9 +290,9 @@ def marked_panel(
 def notebook_view(where: Mapping[str, Any], *, compute: bool = False, results=None):
     """What a teaching notebook shows for ``where`` = dict(map=..., panel=..., marker=... or None):
     (:func:`marked_panel`'s Figure and reading) from the stored map, or from its quick grid
-    computed in this process (:func:`stored_or_computed`); (None, NOT_STORED) where there is
-    neither, and the notebook offers its compute button."""
+    computed in this process (:func:`stored_or_computed`); (None, NOT_STORED or STALE) where
+    there is neither, and the notebook offers its compute button."""
     frame = stored_or_computed(where["map"], compute=compute, results=results)
     if frame is None:
-        return None, NOT_STORED
+        return None, NOT_STORED if stored(where["map"], results)[0] == "missing" else STALE
     return marked_panel(where["map"], frame, where["panel"], where["marker"])

@@ -7,6 +7,7 @@ A synthetic frame on DL-M1's grid (3 x 3 per panel, made-up z): nothing is simul
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -117,6 +118,20 @@ def _store(results, spec, frame):
     folder.mkdir(parents=True)
     stored = frame.assign(error=frame["z"], tolerance=1.0, status="ok")
     stored.drop(columns=["panel_index"]).to_csv(folder / f"{spec.name}.csv", index=False)
+    timings = pd.DataFrame({"key": frame["key"], "seconds": 0.1, "code": spec.fingerprint()[:16]})
+    timings.to_csv(folder / f"{spec.name}.timings.csv", index=False)
+
+
+def test_a_map_stored_by_other_code_is_stale_and_the_notebook_says_so(tmp_path, spec, frame):
+    _store(tmp_path, spec, frame)
+    assert map_figure.stored(NAME, results=tmp_path)[0] == "current"
+    timings = tmp_path / "maps" / f"{spec.name}.timings.csv"
+    pd.read_csv(timings).assign(code="0123456789abcdef").to_csv(timings, index=False)
+    assert map_figure.stored(NAME, results=tmp_path) == ("stale", None)
+    where = dict(map=NAME, panel={"depth": 2}, marker=None)
+    assert map_figure.notebook_view(where, results=tmp_path) == (None, map_figure.STALE)
+    timings.unlink()  # results without their timings: which code wrote them is unknown
+    assert map_figure.stored(NAME, results=tmp_path)[0] == "stale"
 
 
 def test_read_stored_reads_a_results_folder(tmp_path, spec, frame):
