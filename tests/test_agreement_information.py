@@ -106,7 +106,18 @@ def test_hashed_binned_information_matches_a_plain_numpy_count():
         dict(data="surrogate"),
         pytest.param(
             dict(data="published", **ORIGINAL_SETUP),
-            marks=pytest.mark.skipif(default_data_source() != "published", reason="var_u.mat not present"),
+            marks=[
+                pytest.mark.skipif(default_data_source() != "published", reason="var_u.mat not present"),
+                # A finding, not a tolerance to loosen: under the authors' own training setup
+                # the ReLU network binned on [-1, 1] (the artefact) compresses at its worst seed only to
+                # final/max = 0.71 (0.685, seed 1, before a round-off change), above the claim's
+                # 0.6 (the note of 2026-12-06 has the per-seed table). Strict: a pass fails.
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="finding: ReLU on [-1, 1] under the original setup, worst seed, "
+                    "compresses only to ~0.7 (> 0.6)",
+                ),
+            ],
         ),
     ],
 )
