@@ -444,11 +444,12 @@ def information_bottleneck(
             if change < tol:
                 converged = True
                 break
-        p_t, p_y_t, i_tx, i_ty = _ib_statistics(source, encoder)
+        _, _, i_tx, i_ty = _ib_statistics(source, encoder)
         history.append(i_tx - beta * i_ty)
         if best is None or history[-1] < best[1][-1]:
-            best = (encoder, history, i_tx, i_ty, converged, p_t, p_y_t)
-    encoder, history, i_tx, i_ty, converged, p_t, p_y_t = best
+            best = (encoder, history, i_tx, i_ty, converged)
+    encoder, history, i_tx, i_ty, converged = best
+    p_t, p_y_t, _, _ = _ib_statistics(source, encoder)
     residual = float(np.max(np.abs(_ib_update(source, p_t, p_y_t, beta) - encoder)))
     return IBResult(
         encoder=encoder,
@@ -560,14 +561,19 @@ MAX_QUADRATURE_WORK = 2 * 10**8
 MIN_VARIANCE, MAX_VARIANCE = 1e-300, 1e300
 
 
+def _variance(variance) -> float:
+    variance = float(positive("variance", variance))
+    if not MIN_VARIANCE <= variance <= MAX_VARIANCE:
+        raise ValueError(f"variance must be in [{MIN_VARIANCE:g}, {MAX_VARIANCE:g}], got {variance!r}")
+    return variance
+
+
 def _mixture(means, variance, weights):
     means = np.atleast_1d(as_finite("means", means))
     means = means[:, None] if means.ndim == 1 else means
     if means.ndim != 2 or means.shape[0] == 0 or means.shape[1] == 0:
         raise ValueError(f"means must have shape (n,) or (n, d) with n, d >= 1, got {means.shape}")
-    variance = float(positive("variance", variance))
-    if not MIN_VARIANCE <= variance <= MAX_VARIANCE:
-        raise ValueError(f"variance must be in [{MIN_VARIANCE:g}, {MAX_VARIANCE:g}], got {variance!r}")
+    variance = _variance(variance)
     n = means.shape[0]
     weights = np.full(n, 1.0 / n) if weights is None else _distribution("weights", weights, 1)
     if weights.shape != (n,):
@@ -632,16 +638,8 @@ def pairwise_entropy_bounds(means, variance, *, weights=None, base=2):
             noise variance in [1e-300, 1e300]; weights: (n,) distribution (default uniform).
     """
     means, variance, weights = _mixture(means, variance, weights)
-    n, d = means.shape
-    sq = _squared_distances(means)
-    conditional = d / 2 * np.log(2 * np.pi * np.e * variance)
-    h_c = _entropy_nats(weights)
-    with np.errstate(divide="ignore"):
-        log_w = np.log(weights)
-    nats = np.array(
-        [conditional + _clamp(_mixing(sq, log_w, weights, c * variance), 0.0, h_c) for c in (8, 2)]
-    )
-    return tuple(nats / _base_log(base))
+    # Bhattacharyya (8 variance) gives the lower bound, KL (2 variance) the upper.
+    return tuple(_pairwise_nats(means, [variance], weights, (8, 2))[0] / _base_log(base))
 
 
 def pairwise_entropy_upper_bounds(means, variances, *, weights=None, base=2) -> np.ndarray:
@@ -652,18 +650,28 @@ def pairwise_entropy_upper_bounds(means, variances, *, weights=None, base=2) -> 
     if variances.ndim != 1 or variances.size == 0:
         raise ValueError(f"variances must be a non-empty 1-d sequence, got shape {variances.shape}")
     means, _, weights = _mixture(means, variances[0], weights)
-    for v in variances[1:]:
-        _mixture(means, v, weights)  # every variance in range, as pairwise_entropy_bounds checks it
-    n, d = means.shape
+    variances = [_variance(v) for v in variances]
+    return _pairwise_nats(means, variances, weights, (2,))[:, 0] / _base_log(base)
+
+
+def _pairwise_nats(means, variances, weights, factors) -> np.ndarray:
+    """(len(variances), len(factors)) nats: H(X|C) - sum_i c_i log sum_j c_j exp(-|mu_i -
+    mu_j|^2 / (factor variance)), clamped to [H(X|C), H(X|C) + H(C)]; the pairwise distances
+    computed once for every variance and factor."""
+    d = means.shape[1]
     sq = _squared_distances(means)
     h_c = _entropy_nats(weights)
     with np.errstate(divide="ignore"):
         log_w = np.log(weights)
-    nats = [
-        d / 2 * np.log(2 * np.pi * np.e * v) + _clamp(_mixing(sq, log_w, weights, 2 * v), 0.0, h_c)
-        for v in variances
-    ]
-    return np.asarray(nats) / _base_log(base)
+    return np.array(
+        [
+            [
+                d / 2 * np.log(2 * np.pi * np.e * v) + _clamp(_mixing(sq, log_w, weights, f * v), 0.0, h_c)
+                for f in factors
+            ]
+            for v in variances
+        ]
+    )
 
 
 def _standard_mixture_entropy(means, sd, weights) -> tuple[float, float]:
