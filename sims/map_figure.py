@@ -8,7 +8,6 @@ hatched, the claim's defaults starred; one panel per static setting (e.g. depth)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,8 +35,7 @@ def stored(name: str, results=None) -> tuple[str, pd.DataFrame | None]:
     if codes != {spec.fingerprint()[:16]}:
         return "stale", None
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    order = {json.dumps(dict(p), sort_keys=True): i for i, p in enumerate(spec.panels)}
-    frame["panel_index"] = frame["panel"].map(order)
+    frame["panel_index"] = frame["panel"].map(sweep.panel_order(spec))
     if frame["panel_index"].isna().any():
         return "stale", None
     frame["z"] = frame["z"].astype(float)

@@ -215,15 +215,24 @@ def point_seed(map_name: str, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{map_name}|{key}".encode()).digest()[:4], "little") >> 1
 
 
+def panel_text(panel: Mapping[str, Any]) -> str:
+    """A panel as it is stored (the ``panel`` column): canonical JSON."""
+    return json.dumps(dict(panel), sort_keys=True)
+
+
+def panel_order(spec: ValidityMap) -> dict[str, int]:
+    """Each panel's index, its place in the map's own list (a subset of panels keeps it)."""
+    return {panel_text(p): i for i, p in enumerate(spec.panels)}
+
+
 def grid(spec: ValidityMap, resolution: int | None = None, panels=None) -> pd.DataFrame:
     """The points of ``spec`` at ``resolution`` per axis: one row each (panel, x, y, key, seed)."""
     resolution = int(resolution or spec.resolution)
     rows = []
-    # A panel's index is its place in the map's own list (a subset keeps the map's numbering).
-    order = [json.dumps(dict(p), sort_keys=True) for p in spec.panels]
+    order = panel_order(spec)
     for i, panel in enumerate(panels if panels is not None else spec.panels):
-        text = json.dumps(dict(panel), sort_keys=True)
-        index = order.index(text) if text in order else len(order) + i
+        text = panel_text(panel)
+        index = order.get(text, len(order) + i)
         for y in spec.y.values(resolution):
             for x in spec.x.values(resolution):
                 x, y = _round(x), _round(y)
@@ -307,7 +316,7 @@ def _chunk_rows(points: pd.DataFrame, result: dict, fingerprint: str) -> pd.Data
     frame["z"] = np.where(frame["diverged"], np.inf, z)
     frame["status"] = np.where(frame["diverged"], "diverged", np.where(np.isnan(z), "undefined", "ok"))
     frame["seconds"] = result["seconds"] / max(len(values), 1)
-    frame["member_steps"] = result.get("member_steps", 0) / max(len(values), 1)
+    frame["member_steps"] = result["member_steps"] / max(len(values), 1)
     frame["backend"] = result["backend"]
     frame["device"] = result["device"]
     frame["code"] = fingerprint[:16]
