@@ -45,6 +45,10 @@ from sims import outcomes
 AREAS = ("deep_linear", "rank_collapse", "critical_periods", "neural_collapse", "information")
 
 
+# What a closed form raises when it is evaluated outside its domain (or broken by an edit).
+CLOSED_FORM_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
 @dataclass(frozen=True)
 class Claim:
     """One checked result: where it comes from, what is measured, and how to check it.
@@ -120,8 +124,8 @@ class Claim:
             return self.check(self.closed_form, run, **params)
         try:
             return self.check(closed_form, run, **params)
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
-            return _raised("the closed form raised", error)
+        except CLOSED_FORM_ERRORS as error:
+            return raised("the closed form raised", error)
 
     def run(self, closed_form: Any = None, **overrides) -> outcomes.Outcome:
         """Check the claim at its defaults updated by ``overrides``.
@@ -141,15 +145,16 @@ class Claim:
                 return self.check(self.closed_form, **params)
             try:
                 return self.check(closed_form, **params)
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+            except CLOSED_FORM_ERRORS as error:
                 if isinstance(error, DivergenceError):
                     raise
-                return _raised("the closed form raised", error)
+                return raised("the closed form raised", error)
         except DivergenceError as error:
-            return _raised("the simulation diverged", error)
+            return raised("the simulation diverged", error)
 
 
-def _raised(what: str, error: Exception) -> outcomes.Outcome:
+def raised(what: str, error: Exception) -> outcomes.Outcome:
+    """A failed outcome that says what raised, and how."""
     return outcomes.Outcome(
         conditions=(outcomes.Condition("completed", False, f"{what}: {type(error).__name__}: {error}"),)
     )

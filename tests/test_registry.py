@@ -1,5 +1,6 @@
 """The claim registry is complete and consistent: the report, README and figures agree."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -81,6 +82,24 @@ def test_a_perturbation_that_raises_is_a_failed_outcome_not_a_crash():
 def test_a_bad_parameter_with_the_true_closed_form_is_still_a_value_error():
     with pytest.raises(ValueError, match="learning_rate"):
         registry.get("DL1").run(learning_rate=-1.0)
+
+
+def test_a_report_row_of_a_claim_whose_own_closed_form_raises_fails_and_says_why(monkeypatch):
+    """An edit that breaks a closed form (here: it leaves its root bracket) is a failed row of
+    the report, which goes on with the other claims; it crashed the whole report before."""
+
+    def broken_point(beta, p):
+        raise ValueError("f(a) and f(b) must have different signs")
+
+    claim = registry.get("IB2")
+    monkeypatch.setitem(
+        registry._REGISTRY,
+        "IB2",
+        dataclasses.replace(claim, closed_form=claim.closed_form._replace(point=broken_point)),
+    )
+    (row,) = report.evaluate(label="IB2", params=claim.params("quick"))
+    assert not row["claim_passed"] and not row["passed"]
+    assert "the claim raised at its parameters: ValueError: f(a) and f(b)" in row["notes"]
 
 
 def test_every_claim_is_a_simulation_and_a_comparison():
