@@ -227,7 +227,13 @@ def cached(
 
 
 def _as_path(dependency) -> Path:
-    """A file, or the file of a module or function, as an absolute path."""
+    """A file, or the file of a module or function, as an absolute path. A function counts as
+    code of the module it names (``__module__``): a validity map's claim functions are written
+    in sims/sweep.py but declared for the map's module, whose code (the map's kernel, its
+    closed forms) is what a report row of the map depends on."""
     if isinstance(dependency, (str, Path)):
         return Path(dependency).resolve()
+    module = sys.modules.get(getattr(dependency, "__module__", None) or "")
+    if module is not None and getattr(module, "__file__", None):
+        return Path(module.__file__).resolve()
     return Path(inspect.getsourcefile(dependency)).resolve()

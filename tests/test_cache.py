@@ -83,6 +83,18 @@ def test_scope_is_what_the_module_imports():
     assert "theory/deep_linear.py" not in _rel(cache.scope(cache.ROOT / "sims" / "report.py"))
 
 
+def test_a_maps_report_row_depends_on_the_maps_code_and_its_closed_forms():
+    """A map's claim functions are written in sims/sweep.py for the map's module: its report row
+    must depend on the map's kernel and closed forms (it was keyed by sweep.py's imports only,
+    so an edit to theory/information.py left IB-M2's row stale)."""
+    from sims import report, sweep
+
+    sweep.all_maps()
+    (dependency,) = report._claim_module(label="IB-M2")
+    assert _rel([cache._as_path(dependency)]) == {"sims/information/maps.py"}
+    assert {"theory/information.py", "sims/sweep.py"} <= _rel(cache.scope(cache._as_path(dependency)))
+
+
 def test_a_function_outside_the_packages_is_scoped_by_its_imports():
     assert {"tests/test_cache.py", "sims/cache.py"} <= _rel(cache.scope(HERE))
 
