@@ -9,7 +9,8 @@
       - medium tanh MLP: 64 seeds x 1000 steps, widths 32-64-64-10, 256 samples.
 (b) IB4's training (12-10-7-5-4-3-2, minibatch Adam, tanh and ReLU x 3 seeds) against a
     per-run NumPy replica of the same network and optimiser: a slice of IB4_SLICE_EPOCHS
-    epochs of the engine (compiled beforehand) and of the replica, in this process.
+    epochs of the engine (compiled beforehand) and of the replica, in this process; and where
+    an epoch's time goes, kernel by kernel (:mod:`sims.bench_profile`).
 (c) The information-plane experiment of claim IB4 (tanh and ReLU, 3 seeds each, 8000 epochs of
     minibatch Adam, binned MI at 150 epochs), uncached in a fresh process with no compilation
     cache: training and MI.
@@ -44,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from sims import bench_maps, engine
+from sims import bench_maps, bench_profile, engine
 from sims.cache import ROOT
 
 SEEDS = 64
@@ -480,6 +481,7 @@ def to_markdown(frame, peak, load=None):
                 f"| full experiment, compile included (section below) | {training['seconds'].iloc[0]:.2f} | "
                 f"{rate:,.0f} | {rate / replica:.1f} |"
             )
+    lines += bench_profile.to_markdown(frame)
     if len(experiments):
         lines += [
             "",
@@ -563,6 +565,7 @@ def main(argv=None):
     peak = max(peak, peak_after)
     if not args.skip_ib4:
         rows += ib4_training_rows()
+        rows += bench_profile.anatomy_rows()
     if not args.skip_experiments:
         rows += experiment_rows()
     if not args.skip_maps:
@@ -574,6 +577,7 @@ def main(argv=None):
     out.mkdir(exist_ok=True)
     columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
     extra = ("member_epochs_per_s", "ratio_to_numpy_replica", "points", "points_per_s", "member_steps_per_s")
+    extra += ("kernels", "microseconds")
     columns += [c for c in extra if c in frame]
     frame[columns].to_csv(out / "bench.csv", index=False)
     (out / "bench.md").write_text(to_markdown(frame, peak, load=(load_start, os.getloadavg()[0])))
