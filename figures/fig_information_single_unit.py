@@ -1,4 +1,4 @@
-"""Binned entropy of a single unit f(w x), x ~ N(0, 1) (claim IB3; Saxe et al. 2018, Fig. 1).
+"""Binned entropy of a single unit f(w x), x ~ N(0, 1) (claim IB3; Saxe et al. 2018, Fig. 2).
 
 Lines: the exact binned entropy (IB3's closed form, theory.binned_entropy_single_unit);
 markers: IB3's own Monte Carlo at its defaults (plug-in entropy of its samples binned the

@@ -397,7 +397,8 @@ def information_bottleneck(
 ) -> IBResult:
     """The iterative IB algorithm for a discrete joint distribution p(x, y).
 
-    Alternates the self-consistent equations of Tishby, Pereira & Bialek (1999, eq. 28):
+    Alternates the self-consistent equations of Tishby, Pereira & Bialek (1999, eqs. 28, 19, 18;
+    the iteration of their Theorem 5, eq. 31):
         p(t|x) = p(t) exp(-beta KL[p(y|x) || p(y|t)]) / Z(x, beta)
         p(t)   = sum_x p(x) p(t|x),   p(y|t) = sum_x p(y|x) p(x|t)
     in log space (stable at large beta). Each iteration cannot increase the Lagrangian
@@ -754,7 +755,7 @@ def _activation_cdf_below(activation, value, w):
 def binned_entropy_single_unit(
     w, *, activation="tanh", n_bins=30, low=-1.0, high=1.0, bin_width=None, base=2
 ):
-    """Entropy of the binned output of one unit f(w x), x ~ N(0, 1) (Saxe et al. 2018, Fig. 1).
+    """Entropy of the binned output of one unit f(w x), x ~ N(0, 1) (Saxe et al. 2018, Fig. 2).
 
     Two binnings, both with bins closed on the left:
     - range binning (``bin_width=None``): ``n_bins`` equal bins on [low, high]; values

@@ -148,8 +148,8 @@ IB2_TOLERANCE = 1e-4
     "IB2",
     "information.binary_ib",
     simulate=models.simulate_binary_ib,
-    source="Tishby, Pereira & Bialek 1999, arXiv:physics/0004057, eq. 28; Witsenhausen & Wyner "
-    "1975 (Mrs Gerber's lemma)",
+    source="Tishby, Pereira & Bialek 1999, arXiv:physics/0004057, eqs. 18, 19, 28 and 31; "
+    "Witsenhausen & Wyner 1975 (Mrs Gerber's lemma)",
     statement="On a doubly symmetric binary source the iterative IB algorithm is trivial below "
     "beta_0 = 1/(1-2p)^2 and above it traces I(T;Y) = 1 - h(p * h^-1(1 - I(T;X))); its "
     "Lagrangian never increases and its fixed point solves the self-consistent equations.",
@@ -262,7 +262,7 @@ def _worst_z(name, predicted, estimates, *, allowance=0.0):
     "IB3",
     "information.estimators",
     simulate=models.simulate_estimators,
-    source="Kolchinsky & Tracey 2017, arXiv:1706.02419; Saxe et al. 2018 (ICLR), Fig. 1; "
+    source="Kolchinsky & Tracey 2017, arXiv:1706.02419; Saxe et al. 2018 (ICLR), Fig. 2; "
     "Goldfeld et al. 2019, arXiv:1810.05728",
     statement="Pairwise-distance bounds bracket Gaussian-mixture entropies; the binned entropy "
     "of tanh(w x), x ~ N(0,1), 30 bins on [-1,1], peaks near 4.9 bits at w ~ 0.87 and falls to "
@@ -312,7 +312,7 @@ def compare_estimators(closed_form, run, *, n_samples, **_) -> Outcome:
         w: float(closed_form.noisy_neuron(w, models.NOISY_INPUTS, models.NOISY_STD))
         for w in models.NOISY_WEIGHTS
     }
-    # Properties of the closed form itself (Saxe et al. 2018, Fig. 1), on fine grids of w.
+    # Properties of the closed form itself (Saxe et al. 2018, Fig. 2), on fine grids of w.
     grid = np.linspace(0.05, 5.0, 4951)
     curve = closed_form.binned_entropy(grid)
     peak_w, peak = grid[np.argmax(curve)], curve.max()
@@ -327,7 +327,7 @@ def compare_estimators(closed_form, run, *, n_samples, **_) -> Outcome:
         ),
         (
             outcomes.condition(
-                "tanh peak (Saxe et al. Fig. 1)",
+                "tanh peak (Saxe et al. Fig. 2)",
                 0.8 <= peak_w <= 0.95 and 4.8 <= peak <= 4.91,
                 f"peak {peak:.4f} bits at w = {peak_w:.3f}",
             ),
@@ -452,7 +452,7 @@ def compare_information_plane(closed_form, run, *, batch_size, **_) -> Outcome:
 
 
 # ---------------------------------------------------------------------------------------
-# IB5: deep linear teacher-student with noise-added exact Gaussian MI (Saxe et al. 2018, sec. 5)
+# IB5: deep linear teacher-student with noise-added exact Gaussian MI (Saxe et al. 2018, sec. 3)
 
 
 def _gaussian_mi_without_half(cov, split, *, base=2):
@@ -463,7 +463,7 @@ def _gaussian_mi_without_half(cov, split, *, base=2):
     "IB5",
     "information.linear_no_compression",
     simulate=models.simulate_linear_no_compression,
-    source="Saxe et al. 2018 (ICLR), sec. 5, Fig. 4",
+    source="Saxe et al. 2018 (ICLR), sec. 3, Figs. 3-4",
     statement="In a deep linear teacher-student network trained by GD from small weights, the "
     "noise-added exact I(X;T) of the hidden layer never decreases (no compression) while the "
     "test error rises again (over-training), and I(T;Y) <= I(X;Y).",

@@ -133,7 +133,7 @@ assert set(IB_M1_WEIGHTS) <= set(models.SINGLE_UNIT_WEIGHTS)
     "Miller-Madow's n p >> 1); the issue's line m = 1 + 8 sigma sqrt(n), without the frequency "
     "noise, is 2.6-7x too low at w = 0.87 for n <= 1200.",
     source="Miller 1955, 'Note on the bias of information estimates' (bias (m-1)/2n); Paninski "
-    "2003, Neural Comput. 15:1191; Saxe et al. 2018 (ICLR), Fig. 1 (the binned tanh unit)",
+    "2003, Neural Comput. 15:1191; Saxe et al. 2018 (ICLR), Fig. 2 (the binned tanh unit)",
     x=sweep.Axis("n_samples", 30.0, 3e5, label="samples n"),
     y=sweep.Axis("n_bins", 8.0, 1e4, label="bins m on [-1, 1]"),
     boundary=plug_in_failure_bins,
@@ -315,7 +315,7 @@ def _iterations_issue(distance, *, side):
     "plus the relaxation of the fixed point's slowest mode, the cluster balance, whose rate is "
     "O(ln(beta/beta_0)^2): N* steepens to ~ |ln(beta/beta_0)|^-1.5 between 0.01 and 0.1. The "
     "measured budget is within a factor 2 of N*.",
-    source="Tishby, Pereira & Bialek 1999, arXiv:physics/0004057, eq. 28 (the algorithm); "
+    source="Tishby, Pereira & Bialek 1999, arXiv:physics/0004057, eq. 31 (the algorithm); "
     "linear stability of its fixed points on the DSBS (derived in sims/information/maps.py)",
     x=sweep.Axis("distance", 0.03, 2.0, label="|ln(beta / beta_0)|"),
     y=sweep.Axis("max_iter", 1.0, 1e4, label="iteration budget N (max_iter)"),

@@ -270,7 +270,7 @@ def simulate_estimators(*, seed, n_samples):
 
 
 # ---------------------------------------------------------------------------------------
-# IB5: deep linear teacher-student with noise-added exact Gaussian MI (Saxe et al. 2018, sec. 5)
+# IB5: deep linear teacher-student with noise-added exact Gaussian MI (Saxe et al. 2018, sec. 3)
 
 
 def _linear_loss(params, batch: engine.Batch, hyper):
