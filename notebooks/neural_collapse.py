@@ -292,16 +292,13 @@ def map_point(loss, ratio, weight_decay, depth):
 @app.cell
 def _(depth, loss, ratio, weight_decay):
     where = map_point(LOSSES[loss.value], ratio.value, weight_decay.value, depth.value)
-    compute_map = mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+    compute_map = map_figure.notebook_button(where)
     return compute_map, where
 
 
 @app.cell
 def _(compute_map, where):
-    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
-        _figure, _sentence = map_figure.notebook_view(where, compute=compute_map.value)
-    _shown = [mo.md(_sentence), compute_map] if _figure is None else [_figure, mo.md(_sentence)]
-    mo.vstack([mo.md(where["note"]), *_shown])
+    map_figure.notebook_cell(where, compute_map)
     return
 
 

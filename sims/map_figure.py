@@ -294,3 +294,22 @@ def notebook_view(where: Mapping[str, Any], *, compute: bool = False, results=No
     if frame is None:
         return None, NOT_STORED if stored(where["map"], results)[0] == "missing" else STALE
     return marked_panel(where["map"], frame, where["panel"], where["marker"])
+
+
+def notebook_button(where: Mapping[str, Any]):
+    """The teaching notebooks' button that computes ``where``'s map on its quick grid (a marimo
+    run button; marimo is the ``teach`` extra, imported here only)."""
+    import marimo as mo
+
+    return mo.ui.run_button(label=f"Compute {where['map']} here, on its quick grid")
+
+
+def notebook_cell(where: Mapping[str, Any], button):
+    """The teaching notebooks' map cell: ``where``'s note, then the marked panel and its reading
+    (:func:`notebook_view`), or the reason there is none and ``button`` to compute it."""
+    import marimo as mo
+
+    with mo.status.spinner(title=f"Computing {where['map']} on its quick grid"):
+        figure, sentence = notebook_view(where, compute=button.value)
+    shown = [mo.md(sentence), button] if figure is None else [figure, mo.md(sentence)]
+    return mo.vstack([mo.md(where["note"]), *shown])
