@@ -106,6 +106,39 @@ def test_hierarchy_singular_values_match_svd(levels):
     np.testing.assert_allclose(np.repeat(values, counts), numeric, rtol=1e-13)
 
 
+def _saddle_start(lam, w1, w2, target):
+    """A square lambda = 0 start whose det(W2 W1) has the wrong sign: on a saddle's stable
+    manifold (theory.lambda_balanced_product's docstring)."""
+    square = w1.shape[0] == w1.shape[1] == w2.shape[0]
+    return lam == 0 and square and np.linalg.det(w2 @ w1) * np.linalg.det(target) < 0
+
+
+def _accepted(t, w1, w2, target):
+    try:
+        dl.lambda_balanced_product(np.array([t]), w1, w2, target)
+    except ValueError:
+        return False
+    return True
+
+
+def test_lambda_balanced_saddle_start_refuses_round_off_times():
+    """N1 = N2 = N3, lambda = 0, det(W2 W1) > 0 > det(Sigma_yx): the exact flow stays at the
+    saddle (det cannot change sign); the ODE solvers and the closed form left it at t ~ 20-40
+    at times set by round-off (DOP853 at rtol 1e-12 and 1e-13 differed by 8e-3 at t = 40).
+    Half of random square lambda = 0 starts are such starts (200 seeds: 50.5 %)."""
+    from sims.deep_linear import lambda_balanced_init
+
+    w1, w2 = lambda_balanced_init(3, 3, 3, 0.0, 0.4, seed=3)
+    target = np.random.default_rng(4).standard_normal((3, 3))
+    assert np.linalg.det(w2 @ w1) > 0 > np.linalg.det(target)
+    with pytest.raises(ValueError, match=r"t must be in \[0, 3\.7\d*\] for this start"):
+        dl.lambda_balanced_product(np.array([1.0, 40.0]), w1, w2, target)
+    early = dl.lambda_balanced_product(np.array([3.0]), w1, w2, target)[0]
+    assert np.all(np.isfinite(early))
+    # The same start with the target's sign flipped (det > 0 both): every time is accepted.
+    assert np.all(np.isfinite(dl.lambda_balanced_product(np.array([40.0]), w1, w2, -target)))
+
+
 @given(
     lam=st.sampled_from([-1.0, -0.3, 0.0, 0.5, 2.0]),
     seed=st.integers(0, 10_000),
@@ -125,6 +158,13 @@ def test_lambda_balanced_product_matches_ode(lam, seed, shapes):
         return np.concatenate([(b.T @ error).ravel(), (error @ a.T).ravel()])
 
     times = np.array([0.0, 0.3, 1.0, 3.0, 12.0, 40.0])
+    if _saddle_start(lam, w1, w2, target):
+        # Within round-off of a saddle the flow never leaves: later times are refused, earlier
+        # ones must still agree with the ODE.
+        with pytest.raises(ValueError, match="within round-off of a saddle"):
+            dl.lambda_balanced_product(times, w1, w2, target)
+        times = np.array([t for t in times if _accepted(t, w1, w2, target)])
+        assert times.size >= 3  # 0, 0.3 and 1 at least: the bound is ~ln(1e8)/(2 max|eig F|)
     sol = solve_ivp(
         rhs,
         (0, times[-1]),

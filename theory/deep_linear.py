@@ -49,6 +49,12 @@ _STEP_EXPONENT = 256.0
 # lambda_balanced_product marches at most t max|f| / tau / 256 steps: up to 1e7 time
 # constants of the fastest mode (~4e4 steps, ~1 s); later times are refused.
 MAX_TIME_CONSTANTS = 1e7
+# A lambda-balanced start whose overlap with F's growing eigenspace (smallest singular value,
+# relative to ||Q0||) is below this sits within round-off of a saddle's stable manifold: the
+# exact flow stays near the saddle, a float64 one leaves it when round-off seeded in the
+# missing direction has grown (e^{2 f t}); lambda_balanced_product refuses the times at which
+# that seed could exceed this fraction of ||Q0||^2, where the result would be round-off.
+SADDLE_OVERLAP = 1e-8
 
 
 def mode_strength(t, s, u0, *, tau=1.0):
@@ -297,9 +303,20 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
     The bracket [I + Q0^T G Q0] is positive definite for every t >= 0 (G is), so the formula
     has no singular case for valid inputs. Singular situations are excluded at the input:
     lambda-balance must hold (W2^T W2 - W1 W1^T = lambda I within ``atol``), which for
-    lambda > 0 needs N3 >= N2 and for lambda < 0 needs N1 >= N2. A start with no overlap with
-    a growing direction of F stays on that saddle forever; the formula reproduces this, but
-    such starts are measure zero and numerically ill-conditioned at large t.
+    lambda > 0 needs N3 >= N2 and for lambda < 0 needs N1 >= N2.
+
+    A start with no overlap with a growing direction of F (the singular values of V_+^T Q0,
+    V_+ the eigenvectors of F with eigenvalue > 0, not all positive) stays near that saddle
+    forever; the formula reproduces this in exact arithmetic, but float64 seeds the missing
+    direction with round-off that grows like e^{2 f t} until the computed flow leaves the
+    saddle at a time set by round-off. Such starts are not rare: for N1 = N2 = N3 and
+    lambda = 0, det(W2 W1) never changes sign under the flow (W1 and W2 become singular
+    together, on an invariant set), so every start with sign det(W2 W1) != sign det(Sigma_yx)
+    is one, half of random starts (V_+^T Q0 is then (V^T + U^T O) W1^T / sqrt 2 with
+    W2 = O W1^T, and V U^T O, orthogonal with determinant -1, has the eigenvalue -1). Where the
+    overlap is below SADDLE_OVERLAP = 1e-8 of ||Q0||, times after the round-off seed may have
+    grown to that fraction, t > tau ln(1e-8 / max(overlap, eps)) / (2 max f), are refused
+    with a ValueError (the result there would be round-off); earlier times are returned.
 
     Args:
         t: times (>= 0), any shape T, at most 1e7 tau / max|eig F| (MAX_TIME_CONSTANTS time
@@ -347,10 +364,11 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
             f"[0, {MAX_TIME_CONSTANTS * tau / rate:.4g}] (the flow has long converged; "
             f"bounded work), got max t = {float(t.max(initial=0.0))!r}"
         )
+    q = basis.T @ np.concatenate([w1.T, w2], axis=0)  # Q in the eigenbasis of F
+    _refuse_saddle_times(t, tau, f, q, rate)
     # The flow is autonomous, so P(t + h) is the closed form applied to P(t): march in steps
     # with |f| h <= 256 (see _riccati_step), at most ~4e4 of them.
     chunk = _STEP_EXPONENT / rate
-    q = basis.T @ np.concatenate([w1.T, w2], axis=0)  # Q in the eigenbasis of F
     now = 0.0
     out = np.empty(t.shape + (n3, n1))
     for index in np.argsort(t, axis=None):
@@ -361,6 +379,28 @@ def lambda_balanced_product(t, w1, w2, sigma_yx, *, tau=1.0, atol=1e-8):
             now += h
         out[np.unravel_index(index, t.shape)] = (basis @ q @ q.T @ basis.T)[n1:, :n1]
     return finite_result("W2 W1", out, "these weights")
+
+
+def _refuse_saddle_times(t, tau, f, q, rate):
+    """Raise for the times at which a start within round-off of a saddle's stable manifold
+    (see lambda_balanced_product) gives a round-off result; Q0 = 0 stays 0 exactly."""
+    size = float(np.linalg.norm(q, 2))
+    growing = f > 1e-12 * rate
+    if size == 0.0 or not growing.any():
+        return
+    overlap = float(np.linalg.svd(q[growing], compute_uv=False).min()) / size
+    if overlap >= SADDLE_OVERLAP:
+        return
+    eps = np.finfo(float).eps
+    latest = tau * np.log(SADDLE_OVERLAP / max(overlap, eps)) / (2 * float(f.max()))
+    if float(t.max(initial=0.0)) > latest:
+        raise ValueError(
+            f"t must be in [0, {latest:.4g}] for this start: its overlap with the growing modes of "
+            f"F is {overlap:.2g} of ||Q0|| (below {SADDLE_OVERLAP:g}), within round-off of a saddle "
+            "that the exact flow never leaves, so later W2 W1 (t) would be set by round-off (for "
+            "N1 = N2 = N3 and lambda = 0: a start with sign det(W2 W1) != sign det(sigma_yx)); got "
+            f"max t = {float(t.max(initial=0.0))!r}"
+        )
 
 
 def _riccati_step(q, f, h):
