@@ -1,14 +1,16 @@
-"""Where IB4's training time goes (issue 15): XLA's own kernels of one training slice, from
-JAX's profiler, in a fresh process (the kernel trace needs an XLA flag set before jax starts).
+"""Where the training time goes (issue 15): XLA's own kernels of a training slice, from JAX's
+profiler, in a fresh process (the kernel trace needs an XLA flag set before jax starts).
 
-The slice is IB4's training at its defaults (:func:`sims.bench.ib4_training_rows`' set-up) for
-PROFILE_EPOCHS epochs. Every XLA:CPU kernel the trace shows is classed by how often it ran:
-once per optimiser step on each device (the Adam step: forward, backward, update, batch
-gather) or once per epoch (the epoch's permutation: a sort). Per device and step the table
-gives the number of kernels, their traced time by kind, and the step's untraced wall time, so
-that the time per kernel is visible: a step of many tiny kernels is bound by their dispatch,
-not by arithmetic. The trace's own overhead inflates the traced times (~0.1-0.5 us per
-kernel); the untraced time is a separate run of the same slice.
+Two slices: IB4's training at its defaults (:func:`sims.bench.ib4_training_rows`' set-up) for
+PROFILE_EPOCHS epochs, and the engine's tiny deep linear benchmark (full-batch GD, one step an
+epoch) for TINY_EPOCHS. Every XLA:CPU kernel the trace shows is classed by how often it ran:
+once per optimiser step on each device (forward, backward, update, batch gather) or once per
+epoch (the epoch's permutation: random bits and a sort). Per device and epoch the table gives
+the number of kernels run, their traced time by kind (matmuls split into those XLA hands to
+YNNPACK and its own dot emitter's), and the epoch's untraced wall time, so that the time per
+kernel is visible: a step of many tiny kernels is bound by their dispatch, not by
+arithmetic. The trace's own overhead inflates the traced times (~0.1-0.5 us per kernel); the
+untraced time is a separate run of the same slice.
 """
 
 from __future__ import annotations
@@ -21,23 +23,33 @@ import sys
 from sims.cache import ROOT
 
 PROFILE_EPOCHS = 20
+TINY_EPOCHS = 200
+CASES = ("ib4", "engine:deep_linear_tiny")
 
 PROFILE = """
 import collections, glob, gzip, json, sys, tempfile, time
 import jax, numpy as np
 import sims
-from sims import engine, registry
+from sims import bench, engine, registry
 from sims.datasets import information_plane_task
 from sims.information import plane
-epochs = int(sys.argv[1])
-d = registry.get("IB4").defaults
-x, y = information_plane_task(d["data"])
-members = engine.ensemble(list(d["seeds"]), learning_rate=[d["learning_rate"]], relu=[0.0, 1.0])
-init = plane.initial_parameters(members["seed"])
-def run():
-    engine.train(plane._cross_entropy, init, (x.astype(np.float64), np.eye(2)[y]), members=members,
-                 epochs=epochs, observe=plane._snapshot, optimizer="adam", batch_size=d["batch_size"],
-                 record_epochs=np.array([0, epochs]))
+case, epochs = sys.argv[1], int(sys.argv[2])
+if case == "ib4":
+    d = registry.get("IB4").defaults
+    x, y = information_plane_task(d["data"])
+    members = engine.ensemble(list(d["seeds"]), learning_rate=[d["learning_rate"]], relu=[0.0, 1.0])
+    init, steps = plane.initial_parameters(members["seed"]), len(x) // d["batch_size"]
+    def run():
+        engine.train(plane._cross_entropy, init, (x.astype(np.float64), np.eye(2)[y]), members=members,
+                     epochs=epochs, observe=plane._snapshot, optimizer="adam", batch_size=d["batch_size"],
+                     record_epochs=np.array([0, epochs]))
+else:
+    widths, activation, samples, _ = bench.CASES[case]
+    x, y, init = bench.make_problem(widths, samples, bench.SEEDS)
+    members, steps = engine.ensemble(range(bench.SEEDS), learning_rate=1e-3), 1
+    def run():
+        engine.train(bench.LOSSES[activation], init, (x, y), members=members, epochs=epochs,
+                     record_every=epochs)
 run()
 wall = []
 for _ in range(3):
@@ -54,7 +66,7 @@ for e in events:
         total[e["name"]] += e.get("dur", 0.0)
         count[e["name"]] += 1
 print(json.dumps(dict(wall=min(wall), devices=len(jax.devices()), members=len(members),
-                      steps=len(x) // d["batch_size"], total=total, count=count)))
+                      steps=steps, total=total, count=count)))
 """
 
 
@@ -67,14 +79,19 @@ def kind(name: str) -> str:
         return "sort (the permutation)"
     if "gather" in name:
         return "gather (the minibatch)"
-    if name.startswith(("dot", "ynn_fusion")):
-        return "matmul"
+    if name.startswith("ynn_fusion"):
+        return "matmul (YNNPACK)"
+    if name.startswith("dot"):
+        return "matmul (XLA's dot emitter)"
     return "elementwise and reductions"
 
 
-def anatomy_rows(epochs: int = PROFILE_EPOCHS):
-    """Rows ``ib4:anatomy`` per device and epoch: kernels and traced microseconds of each kind
+def anatomy_rows(case: str = "ib4", epochs: int | None = None):
+    """Rows ``anatomy:<case>`` per device and epoch: kernels and traced microseconds of each kind
     in the optimiser steps and in the rest of the epoch, and the untraced wall time of an epoch."""
+    if case not in CASES:
+        raise ValueError(f"case must be one of {CASES}, got {case!r}")
+    epochs = epochs or (PROFILE_EPOCHS if case == "ib4" else TINY_EPOCHS)
     env = {
         **os.environ,
         "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_xprof_traceme=true").strip(),
@@ -82,7 +99,7 @@ def anatomy_rows(epochs: int = PROFILE_EPOCHS):
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
     }
     done = subprocess.run(
-        [sys.executable, "-c", PROFILE, str(epochs)],
+        [sys.executable, "-c", PROFILE, case, str(epochs)],
         cwd=ROOT,
         env=env,
         check=True,
@@ -95,7 +112,7 @@ def anatomy_rows(epochs: int = PROFILE_EPOCHS):
 
     def row(part, names, runs):  # runs: how often each of names runs in an epoch
         return dict(
-            benchmark="ib4:anatomy",
+            benchmark=f"anatomy:{case}",
             variant=part,
             kernels=len(names) * runs,
             microseconds=sum(found["total"][n] for n in names) / per_epoch,
@@ -104,49 +121,54 @@ def anatomy_rows(epochs: int = PROFILE_EPOCHS):
     count = found["count"]
     leaves = [n for n in count if not n.startswith(CONTAINERS)]
     in_steps = [n for n in leaves if count[n] == per_epoch * steps]
+    where = "in the step" if steps == 1 else f"in the {steps} steps"
     rows = [
-        row(f"in the {steps} steps: {part}", [n for n in in_steps if kind(n) == part], steps)
+        row(f"{where}: {part}", [n for n in in_steps if kind(n) == part], steps)
         for part in sorted({kind(n) for n in in_steps})
     ]
-    loops = sorted(
-        (n for n in count if n.startswith("while") and count[n] == per_epoch), key=found["total"].get
-    )
-    once = [n for n in leaves if count[n] == per_epoch]
-    # The epoch's largest loop is its scan over the steps; the others (the random bits'
-    # threefry rounds) and the epoch's own kernels are the permutation's and bookkeeping.
-    rows.append(row("sort (the permutation)", [n for n in once if kind(n).startswith("sort")], 1))
-    rest = [n for n in once if not kind(n).startswith("sort")] + loops[:-1]
-    rows.append(row("random bits (threefry loop) and bookkeeping", rest, 1))
+    if steps > 1:  # minibatches: the epoch's permutation runs once an epoch, outside the steps
+        loops = sorted(
+            (n for n in count if n.startswith("while") and count[n] == per_epoch), key=found["total"].get
+        )
+        once = [n for n in leaves if count[n] == per_epoch]
+        # The epoch's largest loop is its scan over the steps; the others (the random bits'
+        # threefry rounds) and the epoch's own kernels are the permutation's and bookkeeping.
+        rows.append(row("sort (the permutation)", [n for n in once if kind(n).startswith("sort")], 1))
+        rest = [n for n in once if not kind(n).startswith("sort")] + loops[:-1]
+        rows.append(row("random bits (threefry loop) and bookkeeping", rest, 1))
     rows.append(
         dict(
-            benchmark="ib4:anatomy",
+            benchmark=f"anatomy:{case}",
             variant="an epoch's untraced wall time",
             kernels=sum(r["kernels"] for r in rows),
             microseconds=found["wall"] / epochs * 1e6,
         )
     )
-    print(f"ib4:anatomy: {rows[-1]['microseconds']:.0f} us per epoch and device", flush=True)
+    print(f"anatomy:{case}: {rows[-1]['microseconds']:.0f} us per epoch", flush=True)
     return rows
 
 
+TITLES = {
+    "ib4": f"IB4's training: an epoch (16 Adam steps) on one device, {PROFILE_EPOCHS} epochs traced",
+    "engine:deep_linear_tiny": f"the engine's tiny benchmark: a GD step on one device, {TINY_EPOCHS} traced",
+}
+
+
 def to_markdown(frame) -> list[str]:
-    part = frame[frame["benchmark"] == "ib4:anatomy"]
-    if not len(part):
-        return []
-    lines = [
-        "",
-        f"### Where IB4's training time goes: an epoch on one device, {PROFILE_EPOCHS} epochs traced",
-        "",
-        "| part of an epoch | kernels run | traced us |",
-        "|---|---|---|",
-    ]
-    for r in part.itertuples():
-        lines.append(f"| {r.variant} | {r.kernels:.0f} | {r.microseconds:.0f} |")
-    epoch = part.iloc[-1]
-    lines += [
-        "",
-        f"{epoch.microseconds / epoch.kernels:.1f} us of wall time per kernel run: the steps' kernels "
-        "are tiny (layers of width 2-12 over 256 samples), so their count, not their arithmetic, "
-        "sets the time.",
-    ]
+    lines = []
+    for case in CASES:
+        part = frame[frame["benchmark"] == f"anatomy:{case}"]
+        if not len(part):
+            continue
+        epoch = part.iloc[-1]
+        lines += [
+            "",
+            f"### Where the time goes, {TITLES[case]}",
+            "",
+            "| part of an epoch | kernels run | traced us |",
+            "|---|---|---|",
+            *(f"| {r.variant} | {r.kernels:.0f} | {r.microseconds:.0f} |" for r in part.itertuples()),
+            "",
+            f"{epoch.microseconds / epoch.kernels:.1f} us of wall time per kernel run.",
+        ]
     return lines
