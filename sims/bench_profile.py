@@ -106,7 +106,14 @@ def anatomy_rows(case: str = "ib4", epochs: int | None = None):
         capture_output=True,
         text=True,
     )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = anatomy(json.loads(done.stdout.strip().splitlines()[-1]), case, epochs)
+    print(f"anatomy:{case}: {rows[-1]['microseconds']:.0f} us per epoch", flush=True)
+    return rows
+
+
+def anatomy(found: dict, case: str, epochs: int) -> list[dict]:
+    """The rows of :func:`anatomy_rows` from the profile script's output ``found``: the wall
+    seconds, devices, steps an epoch, and each traced name's total microseconds and count."""
     per_epoch = found["devices"] * epochs  # how often an epoch's kernel runs, over all devices
     steps = found["steps"]
 
@@ -144,7 +151,6 @@ def anatomy_rows(case: str = "ib4", epochs: int | None = None):
             microseconds=found["wall"] / epochs * 1e6,
         )
     )
-    print(f"anatomy:{case}: {rows[-1]['microseconds']:.0f} us per epoch", flush=True)
     return rows
 
 

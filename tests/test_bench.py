@@ -90,3 +90,50 @@ def test_map_section_reports_each_map_the_totals_and_the_executor_ratios():
     assert "| **warm (every point stored)** | | 9.0 | | |" in text
     assert "| dask_local_cluster_2_workers | 25.0 | 1.25 |" in text
     assert "Validity maps" not in bench.to_markdown(_rows(), peak=100.0)
+
+
+def test_kernel_anatomy_classes_kernels_by_how_often_they_ran():
+    from sims import bench_profile
+
+    # 2 devices x 2 epochs x 16 steps: step kernels ran 64 times, epoch kernels 4 times; the
+    # epoch's largest loop is the step scan (its time holds the steps' kernels), the smaller one
+    # the random bits; Python events and other counts are left out.
+    counts = {
+        "dot.1": 64,
+        "ynn_fusion.2": 64,
+        "add_tanh_fusion": 64,
+        "gather_fusion": 64,
+        "sort.3": 4,
+        "copy.4": 4,
+        "while.5": 4,
+        "while.6": 4,
+        "ThunkExecutor::Execute": 7,
+    }
+    totals = {"dot.1": 640.0, "ynn_fusion.2": 320.0, "add_tanh_fusion": 64.0, "gather_fusion": 128.0}
+    totals |= {
+        "sort.3": 400.0,
+        "copy.4": 4.0,
+        "while.5": 2000.0,
+        "while.6": 40.0,
+        "ThunkExecutor::Execute": 1.0,
+    }
+    found = dict(wall=0.01, devices=2, members=6, steps=16, total=totals, count=counts)
+    rows = {r["variant"]: r for r in bench_profile.anatomy(found, "ib4", epochs=2)}
+    assert rows["in the 16 steps: matmul (XLA's dot emitter)"] == dict(
+        benchmark="anatomy:ib4",
+        variant="in the 16 steps: matmul (XLA's dot emitter)",
+        kernels=16,
+        microseconds=160.0,
+    )
+    assert rows["in the 16 steps: matmul (YNNPACK)"]["microseconds"] == 80.0
+    assert rows["in the 16 steps: gather (the minibatch)"]["kernels"] == 16
+    assert rows["sort (the permutation)"] == dict(
+        benchmark="anatomy:ib4", variant="sort (the permutation)", kernels=1, microseconds=100.0
+    )
+    # the copy and the smaller loop: (4 + 40) / 4 us an epoch on a device
+    assert rows["random bits (threefry loop) and bookkeeping"]["microseconds"] == 11.0
+    assert rows["an epoch's untraced wall time"]["microseconds"] == 5000.0
+    assert rows["an epoch's untraced wall time"]["kernels"] == 16 * 4 + 1 + 2
+    text = "\n".join(bench_profile.to_markdown(pd.DataFrame(list(rows.values()))))
+    assert "| sort (the permutation) | 1 | 100 |" in text
+    assert "74.6 us of wall time per kernel run." in text  # 5000 / 67
