@@ -479,7 +479,7 @@ NC7_FRAME_FALL = 2.0
     "NC7",
     "neural_collapse.digits_terminal_phase",
     simulate=mlp.simulate_digits_mlp,
-    source="Papyan, Han & Donoho 2020, arXiv:2008.08186, Figs. 2, 3, 5, 6, 7 (equinorm, "
+    source="Papyan, Han & Donoho 2020, arXiv:2008.08186, Figs. 2, 4, 5, 6, 7 (equinorm, "
     "equiangularity, self-duality, NC1, NCC mismatch; in miniature), with the MSE loss of "
     "Han, Papyan & Donoho 2022, arXiv:2106.02073",
     statement="A ReLU MLP trained on scikit-learn's digits (MSE, weight decay, Adam) past zero "

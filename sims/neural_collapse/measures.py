@@ -19,7 +19,8 @@ def nc_metrics(features, labels, classifier=None, *, bias=None, num_classes=None
     Sigma_W = Ave_i (h_i - mu_{y_i})(...)^T and Sigma_B = Ave_k (mu_k - mu_G)(...)^T:
       nc1            Tr(Sigma_W Sigma_B^+) / K
       equinorm       std_k / mean_k of ||mu_k - mu_G||
-      equiangularity Ave_{k != l} |cos(mu_k - mu_G, mu_l - mu_G) + 1/(K-1)|
+      equiangularity Ave_{k != l} |cos(mu_k - mu_G, mu_l - mu_G) + 1/(K-1)|   (their Fig. 4, maximal-angle
+                     equiangularity; Fig. 3 is the std of the same cosines)
       self_duality   ||W^T/||W||_F - M/||M||_F||_F^2        (classifier W given, K x d)
       ncc_mismatch   fraction of samples where argmax_k (W h + b)_k differs from
                      argmin_k ||h - mu_k||                 (classifier given)
