@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
@@ -553,6 +554,7 @@ def main(argv=None):
     parser.add_argument("--skip-experiments", action="store_true")
     parser.add_argument("--skip-ib4", action="store_true")
     parser.add_argument("--skip-maps", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "results"), help="where bench.csv and bench.md go")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()[0]
     peak = matmul_gflops()
@@ -574,8 +576,8 @@ def main(argv=None):
     if not args.skip_figures:
         rows += figure_rows()
     frame = pd.DataFrame(rows)
-    out = ROOT / "results"
-    out.mkdir(exist_ok=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
     extra = ("member_epochs_per_s", "ratio_to_numpy_replica", "points", "points_per_s", "member_steps_per_s")
     extra += ("kernels", "microseconds")

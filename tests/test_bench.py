@@ -137,3 +137,24 @@ def test_kernel_anatomy_classes_kernels_by_how_often_they_ran():
     text = "\n".join(bench_profile.to_markdown(pd.DataFrame(list(rows.values()))))
     assert "| sort (the permutation) | 1 | 100 |" in text
     assert "74.6 us of wall time per kernel run." in text  # 5000 / 67
+
+
+def test_bench_driver_writes_the_engine_rows_and_the_anatomy(tmp_path, monkeypatch):
+    """make bench's driver end to end at toy sizes (the kernel trace stubbed: it needs a fresh
+    process): the rows of every part reach bench.csv and bench.md."""
+    from sims import bench_profile
+
+    monkeypatch.setattr(bench, "CASES", {"engine:deep_linear_tiny": ((2, 3, 2), "linear", 4, 5)})
+    monkeypatch.setattr(bench, "SEEDS", 2)
+    monkeypatch.setattr(bench, "matmul_gflops", lambda: 100.0)
+    found = dict(wall=0.001, devices=1, members=2, steps=1, total={"dot.1": 30.0}, count={"dot.1": 3})
+    monkeypatch.setattr(
+        bench_profile, "anatomy_rows", lambda case: bench_profile.anatomy(found, "engine:deep_linear_tiny", 3)
+    )
+    args = ["--skip-figures", "--skip-experiments", "--skip-ib4", "--skip-maps", "--out", str(tmp_path)]
+    bench.main(args)
+    text = (tmp_path / "bench.md").read_text()
+    assert "| engine:deep_linear_tiny | jax_engine |" in text
+    assert "| in the step: matmul (XLA's dot emitter) | 1 | 10 |" in text
+    frame = pd.read_csv(tmp_path / "bench.csv")
+    assert {"engine:deep_linear_tiny", "anatomy:engine:deep_linear_tiny"} <= set(frame["benchmark"])
