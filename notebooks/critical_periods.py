@@ -121,16 +121,11 @@ def _():
 def map_point(depth):
     """This notebook's run on CP-M1 at the depth slider: dict(map, panel, marker, note)."""
     spec = sweep.get("CP-M1")
-    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    panel, elsewhere = map_figure.nearest_depth_panel(spec, depth)
     marker = dict(
         panel=panel, x=LEARNING_RATE * SIGMA ** (2 - 2 / depth), y=K0 / SIGMA, label="this notebook's run"
     )
-    note = "The map scores CP3's own deficit windows, not your onset and length."
-    if not exact:
-        depths = ", ".join(str(p["depth"]) for p in spec.panels)
-        note += (
-            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
-        )
+    note = "The map scores CP3's own deficit windows, not your onset and length." + elsewhere
     return dict(map="CP-M1", panel=panel, marker=marker, note=note)
 
 

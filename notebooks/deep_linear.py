@@ -242,18 +242,13 @@ def map_point(depth, init, scale, learning_rate, singular_values):
         panel = map_figure.nearest_panel(sweep.get("DL-M1"), depth=depth)[0]
         return dict(map="DL-M1", panel=panel, marker=None, note=note)
     spec = sweep.get("DL-M1")
-    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    panel, elsewhere = map_figure.nearest_depth_panel(spec, depth)
     bound = float(theory.stable_learning_rate(s_max, depth))
     marker = dict(panel=panel, x=scale / s_max, y=learning_rate / bound, label="your settings")
-    depths = ", ".join(str(p["depth"]) for p in spec.panels)
     note = (
         f"The map trains DL3's modes s = {', '.join(f'{v:g}' for v in maps.M1_SINGULAR_VALUES)}; "
-        f"yours enter through s_max = {s_max:g}."
+        f"yours enter through s_max = {s_max:g}." + elsewhere
     )
-    if not exact:
-        note += (
-            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
-        )
     return dict(map="DL-M1", panel=panel, marker=marker, note=note)
 
 

@@ -256,7 +256,7 @@ def balanced_point(loss, weight_decay):
 def basin_point(ratio, weight_decay, depth):
     """The MSE run at depth >= 2 on NC-M2: dict(map, panel, marker, note)."""
     spec = sweep.get("NC-M2")
-    panel, exact = map_figure.nearest_panel(spec, depth=depth)
+    panel, elsewhere = map_figure.nearest_depth_panel(spec, depth)
     total = (ratio + 2) * N_MINORITY
     threshold = float(theory.minority_collapse_threshold(total, depth, weight_decay, weight_decay))
     start = MSE_INIT_SCALE ** (depth + 1) / float(np.sqrt(N_MINORITY))  # u0 = s0^(L+1) / sqrt(n_K)
@@ -264,12 +264,8 @@ def basin_point(ratio, weight_decay, depth):
     note = (
         "The map follows GD from the start where every class is large (NC4's classes "
         f"{', '.join(str(n) for n in maps.CLASS_SIZES)}); the figure above shows the best of three starts."
+        + elsewhere
     )
-    if not exact:
-        depths = ", ".join(str(p["depth"]) for p in spec.panels)
-        note += (
-            f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel."
-        )
     return dict(map="NC-M2", panel=panel, marker=marker, note=note)
 
 

@@ -67,6 +67,19 @@ def nearest_panel(spec: sweep.ValidityMap, **values: float) -> tuple[dict, bool]
     return dict(best), all(float(best[k]) == float(values[k]) for k in best if k in values)
 
 
+def nearest_depth_panel(spec: sweep.ValidityMap, depth: int) -> tuple[dict, str]:
+    """The panel of ``spec`` nearest to ``depth`` (:func:`nearest_panel`) and a sentence for a
+    notebook's note saying which depth is shown instead ("" when the map has that depth)."""
+    panel, exact = nearest_panel(spec, depth=depth)
+    if exact:
+        return panel, ""
+    depths = ", ".join(str(p["depth"]) for p in spec.panels)
+    return (
+        panel,
+        f" The map has depths {depths}; your depth {depth} is shown on the depth-{panel['depth']} panel.",
+    )
+
+
 def _boundary_lines(ax, spec, panel):
     other = spec.other_axis
     if other.scale == "log":

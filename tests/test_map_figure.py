@@ -186,3 +186,14 @@ def test_notebook_view_shows_the_stored_map_or_says_there_is_none(tmp_path, spec
     assert [ax.get_title() for ax in figure.axes if ax.get_title()] == ["depth = 2"]
     assert sentence.startswith("Your point lies in the red region")
     assert map_figure.notebook_view(dict(where, marker=None), results=tmp_path)[1] == ""
+
+
+def test_nearest_depth_panel_says_when_another_depth_is_shown(spec):
+    depths = [p["depth"] for p in spec.panels]
+    assert map_figure.nearest_depth_panel(spec, depths[0]) == ({"depth": depths[0]}, "")
+    panel, note = map_figure.nearest_depth_panel(spec, 3)
+    assert panel["depth"] in (2, 4)
+    assert note == (
+        f" The map has depths {', '.join(map(str, depths))}; your depth 3 is shown on the "
+        f"depth-{panel['depth']} panel."
+    )
