@@ -218,13 +218,18 @@ def stored_or_computed(name: str, *, compute: bool = False, results=None) -> pd.
     (``spec.quick_resolution``) computed in this process, now if ``compute`` (a button press)
     or by an earlier press; else None. Nothing is computed unless ``compute``. The computed
     points go to the sweep's store (.cache), so a later ``make maps`` reuses them."""
-    frame = read_stored(name, results)
-    if frame is not None:
-        return frame
-    if compute:
-        spec = sweep.get(name)
-        _COMPUTED[name] = sweep.run(spec, spec.quick_resolution)
-    return _COMPUTED.get(name)
+    return _stored_or_computed(name, compute, results)[1]
+
+
+def _stored_or_computed(name, compute, results) -> tuple[str, pd.DataFrame | None]:
+    """(the stored map's state, :func:`stored_or_computed`'s frame), reading the store once."""
+    state, frame = stored(name, results)
+    if frame is None:
+        if compute:
+            spec = sweep.get(name)
+            _COMPUTED[name] = sweep.run(spec, spec.quick_resolution)
+        frame = _COMPUTED.get(name)
+    return state, frame
 
 
 def on_map(spec: sweep.ValidityMap, x: float, y: float) -> tuple[float, float, bool]:
@@ -303,9 +308,9 @@ def notebook_view(where: Mapping[str, Any], *, compute: bool = False, results=No
     (:func:`marked_panel`'s Figure and reading) from the stored map, or from its quick grid
     computed in this process (:func:`stored_or_computed`); (None, NOT_STORED or STALE) where
     there is neither, and the notebook offers its compute button."""
-    frame = stored_or_computed(where["map"], compute=compute, results=results)
+    state, frame = _stored_or_computed(where["map"], compute, results)
     if frame is None:
-        return None, NOT_STORED if stored(where["map"], results)[0] == "missing" else STALE
+        return None, NOT_STORED if state == "missing" else STALE
     return marked_panel(where["map"], frame, where["panel"], where["marker"])
 
 
