@@ -98,6 +98,41 @@ def test_hashed_binned_information_matches_a_plain_numpy_count():
             assert information[member, 0, layer, 0, 1] == pytest.approx(i_ty)
 
 
+def test_layer_split_gradient_is_the_plain_slices_gradient():
+    """plane._layers' hand-written derivative (the pieces concatenated) against JAX's own
+    derivative of the same slices (each piece padded to 263 and added), for tanh and ReLU
+    members at initial and saturated weights: equal to round-off (the two programs may
+    accumulate a product in another order; IB4's engine runs gave the same bits here)."""
+    import jax
+    import jax.numpy as jnp
+
+    from sims.information import plane
+
+    def plain_cross_entropy(flat, x_t, y_onehot, relu):
+        h = x_t
+        for i, ((fan_in, fan_out), start) in enumerate(zip(plane._SHAPES, plane._OFFSETS[:-1], strict=True)):
+            w = flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
+            b = flat[start + fan_in * fan_out : start + fan_in * fan_out + fan_out]
+            z = w.T @ h + b[:, None]
+            if i < len(plane._SHAPES) - 1:
+                h = jnp.where(relu > 0.5, jnp.maximum(z, 0.0), jnp.tanh(z))
+        return jnp.mean(jax.nn.logsumexp(z, axis=0) - jnp.sum(z * y_onehot.T, axis=0))
+
+    x, y = twelve_bit_task()
+    x, y_onehot = jnp.asarray(x[:256], jnp.float64), jnp.eye(2)[y[:256]]
+    for scale in (1.0, 3.0):
+        flat = jnp.asarray(scale * initial_parameters([7])[0])
+        for relu in (0.0, 1.0):
+            hyper = {"relu": jnp.float64(relu)}
+            ours = jax.jit(jax.grad(plane._cross_entropy))(flat, (x, y_onehot), hyper)
+            plain = jax.jit(jax.grad(plain_cross_entropy))(flat, x.T, y_onehot, jnp.float64(relu))
+            assert ours.shape == (plane._OFFSETS[-1],)
+            for start, stop in zip(plane._OFFSETS[:-1], plane._OFFSETS[1:], strict=True):
+                assert np.any(np.asarray(plain)[start:stop] != 0)  # every layer's piece is reached
+            scale = float(np.max(np.abs(np.asarray(plain))))
+            np.testing.assert_allclose(np.asarray(ours), np.asarray(plain), rtol=1e-12, atol=1e-14 * scale)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "setup",
