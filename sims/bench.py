@@ -569,6 +569,7 @@ def main(argv=None):
     if not args.skip_ib4:
         rows += ib4_training_rows()
         rows += bench_profile.anatomy_rows("ib4")
+        rows += bench_profile.scaling_rows()
     if not args.skip_experiments:
         rows += experiment_rows()
     if not args.skip_maps:
@@ -580,7 +581,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     columns = ["benchmark", "variant", "seconds", "seed_steps_per_s", "gflops", "ratio_to_numpy_batched"]
     extra = ("member_epochs_per_s", "ratio_to_numpy_replica", "points", "points_per_s", "member_steps_per_s")
-    extra += ("kernels", "microseconds")
+    extra += ("kernels", "microseconds", "members")
     columns += [c for c in extra if c in frame]
     frame[columns].to_csv(out / "bench.csv", index=False)
     (out / "bench.md").write_text(to_markdown(frame, peak, load=(load_start, os.getloadavg()[0])))

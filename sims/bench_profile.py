@@ -1,5 +1,6 @@
 """Where the training time goes (issue 15): XLA's own kernels of a training slice, from JAX's
-profiler, in a fresh process (the kernel trace needs an XLA flag set before jax starts).
+profiler, in a fresh process (the kernel trace needs an XLA flag set before jax starts), and
+how an epoch's time grows with the members a device trains.
 
 Two slices: IB4's training at its defaults (:func:`sims.bench.ib4_training_rows`' set-up) for
 PROFILE_EPOCHS epochs, and the engine's tiny deep linear benchmark (full-batch GD, one step an
@@ -7,10 +8,15 @@ epoch) for TINY_EPOCHS. Every XLA:CPU kernel the trace shows is classed by how o
 once per optimiser step on each device (forward, backward, update, batch gather) or once per
 epoch (the epoch's permutation: random bits and a sort). Per device and epoch the table gives
 the number of kernels run, their traced time by kind (matmuls split into those XLA hands to
-YNNPACK and its own dot emitter's), and the epoch's untraced wall time, so that the time per
-kernel is visible: a step of many tiny kernels is bound by their dispatch, not by
-arithmetic. The trace's own overhead inflates the traced times (~0.1-0.5 us per kernel); the
-untraced time is a separate run of the same slice.
+YNNPACK and its own dot emitter's), and the epoch's untraced wall time. The trace's own
+overhead inflates the traced times (~0.1-0.5 us per kernel); the untraced time is a separate
+run of the same slice.
+
+Whether those kernels are bound by their dispatch or by their own work is read off
+:func:`scaling_rows`: IB4's training on one device with 1, 3 and 12 members (the same
+kernels, each doing 1, 3 or 12 members' work). Were dispatch the cost, the time per
+member-epoch would fall about as 1/members; where it stays flat, the kernels' arithmetic and
+memory traffic set the time, and fewer kernels cannot help.
 """
 
 from __future__ import annotations
@@ -70,6 +76,76 @@ print(json.dumps(dict(wall=min(wall), devices=len(jax.devices()), members=len(me
 """
 
 
+SCALING_MEMBERS = (1, 3, 12)
+SCALING_EPOCHS = 40
+
+SCALING = """
+import json, sys, time
+import numpy as np
+import sims
+from sims import bench, engine, registry
+from sims.datasets import information_plane_task
+from sims.information import plane
+epochs = int(sys.argv[1])
+d = registry.get("IB4").defaults
+x, y = information_plane_task(d["data"])
+data = (x.astype(np.float64), np.eye(2)[y])
+found = {}
+for n in map(int, sys.argv[2:]):
+    members = engine.ensemble(list(range(n)), learning_rate=[d["learning_rate"]], relu=[0.0])
+    init = plane.initial_parameters(members["seed"])
+    def run():
+        engine.train(plane._cross_entropy, init, data, members=members, epochs=epochs,
+                     observe=plane._snapshot, optimizer="adam", batch_size=d["batch_size"],
+                     record_epochs=np.array([0, epochs]))
+    run()
+    found[n] = bench.best_of(run) / (n * epochs)
+print(json.dumps(found))
+"""
+
+
+def _fresh_process(script: str, *args, **env_extra) -> str:
+    """The last line a fresh Python running ``script`` with ``args`` printed."""
+    env = {
+        **os.environ,
+        "SIMS_COMPILE_CACHE": "0",
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        cwd=ROOT,
+        env={**env, **env_extra},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def scaling_rows(members=SCALING_MEMBERS, epochs=SCALING_EPOCHS):
+    """Rows ``scaling:ib4``: IB4's training (tanh members, its batch size and Adam) on one CPU
+    device, microseconds per member-epoch with each number of ``members``, in a fresh process."""
+    found = json.loads(_fresh_process(SCALING, epochs, *members, SIMS_CPU_DEVICES="1"))
+    return scaling(found)
+
+
+def scaling(found: dict) -> list[dict]:
+    """The rows of :func:`scaling_rows` from the script's ``{members: seconds per member-epoch}``."""
+    rows = [
+        dict(
+            benchmark="scaling:ib4",
+            variant=f"{n} member{'' if int(n) == 1 else 's'} on one device",
+            members=int(n),
+            microseconds=t * 1e6,
+        )
+        for n, t in sorted(found.items(), key=lambda item: int(item[0]))
+    ]
+    print(
+        "scaling:ib4: " + ", ".join(f"{r['members']}: {r['microseconds']:.0f} us" for r in rows), flush=True
+    )
+    return rows
+
+
 CONTAINERS = ("while", "call", "conditional")  # XLA control flow: their time holds their kernels'
 
 
@@ -92,21 +168,9 @@ def anatomy_rows(case: str = "ib4", epochs: int | None = None):
     if case not in CASES:
         raise ValueError(f"case must be one of {CASES}, got {case!r}")
     epochs = epochs or (PROFILE_EPOCHS if case == "ib4" else TINY_EPOCHS)
-    env = {
-        **os.environ,
-        "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_xprof_traceme=true").strip(),
-        "SIMS_COMPILE_CACHE": "0",
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PROFILE, case, str(epochs)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    rows = anatomy(json.loads(done.stdout.strip().splitlines()[-1]), case, epochs)
+    flags = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_xprof_traceme=true").strip()
+    found = _fresh_process(PROFILE, case, epochs, XLA_FLAGS=flags)
+    rows = anatomy(json.loads(found), case, epochs)
     print(f"anatomy:{case}: {rows[-1]['microseconds']:.0f} us per epoch", flush=True)
     return rows
 
@@ -176,5 +240,22 @@ def to_markdown(frame) -> list[str]:
             *(f"| {r.variant} | {r.kernels:.0f} | {r.microseconds:.0f} |" for r in part.itertuples()),
             "",
             f"{epoch.microseconds / epoch.kernels:.1f} us of wall time per kernel run.",
+        ]
+    scaled = frame[frame["benchmark"] == "scaling:ib4"]
+    if len(scaled):
+        alone = scaled["microseconds"].iloc[0]
+        lines += [
+            "",
+            f"### Dispatch or work: IB4's training on one device, {SCALING_EPOCHS} epochs",
+            "",
+            "The same kernels, each doing more members' work: were their dispatch the cost, the time "
+            "per member-epoch would fall about as 1/members.",
+            "",
+            "| members | us per member-epoch | x the time of one member alone |",
+            "|---|---|---|",
+            *(
+                f"| {r.members:.0f} | {r.microseconds:.0f} | {r.microseconds / alone:.2f} |"
+                for r in scaled.itertuples()
+            ),
         ]
     return lines

@@ -139,6 +139,20 @@ def test_kernel_anatomy_classes_kernels_by_how_often_they_ran():
     assert "74.6 us of wall time per kernel run." in text  # 5000 / 67
 
 
+def test_scaling_rows_and_their_table_put_members_in_order():
+    from sims import bench_profile
+
+    # JSON keys are strings: 12 must come after 3, and each ratio is to the single member.
+    rows = bench_profile.scaling({"12": 1.2e-3, "1": 1e-3, "3": 0.5e-3})
+    assert [r["members"] for r in rows] == [1, 3, 12]
+    assert rows[0] == dict(
+        benchmark="scaling:ib4", variant="1 member on one device", members=1, microseconds=1000.0
+    )
+    text = "\n".join(bench_profile.to_markdown(pd.DataFrame(rows)))
+    assert "| 3 | 500 | 0.50 |" in text
+    assert "| 12 | 1200 | 1.20 |" in text
+
+
 def test_bench_driver_writes_the_engine_rows_and_the_anatomy(tmp_path, monkeypatch):
     """make bench's driver end to end at toy sizes (the kernel trace stubbed: it needs a fresh
     process): the rows of every part reach bench.csv and bench.md."""
