@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := figures
-.PHONY: figures test check report maps bench lint clean env lock teach teach-html teach-screenshots readme-maps
+.PHONY: figures test check check-older-cpu report maps bench lint clean env lock teach teach-html teach-screenshots readme-maps
 
 # Every package, transitive ones included, is pinned with its hashes in requirements.lock
 # (`make lock` refreshes it). uv, itself pinned, is bootstrapped inside .venv, so a fresh
@@ -56,9 +56,17 @@ test: $(STAMP)
 ## check: the slow tier -- every claim at thorough settings, hypothesis 'thorough' profile
 # One BLAS thread in the slow tier: the fuzz's large random targets (dimensions ~1000-2300) ran
 # 20-200x slower with OpenBLAS's 2 threads on a loaded 2-core machine, past their time limit.
-check: $(STAMP)
+check: $(STAMP) check-older-cpu
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q --hypothesis-profile=thorough
 	$(BIN)/python -m sims.report --thorough
+
+## check-older-cpu: the fast tier and the agreement report as an x86-64 without AVX rounds them
+# (CI's CPU may differ from yours): XLA held to SSE4.2, OpenBLAS to Nehalem, NumPy to its
+# baseline, a separate simulation cache (tests/as_older_cpu.py). A result that passes only by
+# the sign of a round-off fails here.
+check-older-cpu: $(STAMP)
+	$(BIN)/python tests/as_older_cpu.py pytest -m "not slow" -q
+	$(BIN)/python tests/as_older_cpu.py sims.report --out results/older_cpu
 
 ## bench: engine, IB4-training and figure timings (cold, warm compile cache, cached) into results/bench.csv and .md
 bench: $(STAMP)
