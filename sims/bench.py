@@ -4,7 +4,9 @@
 
 (a) The training engine on two ensembles, against two NumPy implementations of the same
     training (hand-batched over seeds with manual backprop, and a per-seed loop) and against
-    the machine's large-matmul throughput measured in this run:
+    the machine's large-matmul throughput measured in this run; the engine trains the networks
+    written with :func:`sims.engine.matmul` (the engine's product for layers with samples as
+    rows) and once more written with plain ``@`` (variant ``jax_engine_plain_matmul``):
       - tiny deep linear: 64 seeds x 2000 steps, widths 8-16-16-8, 64 samples;
       - medium tanh MLP: 64 seeds x 1000 steps, widths 32-64-64-10, 256 samples.
 (b) IB4's training (12-10-7-5-4-3-2, minibatch Adam, tanh and ReLU x 3 seeds) against a
@@ -57,10 +59,10 @@ CASES = {
 }
 
 
-def _forward(weights, x, activation):
+def _forward(weights, x, activation, mul=engine.matmul):
     h = x
     for k, w in enumerate(weights):
-        h = h @ w
+        h = mul(h, w)
         if activation == "tanh" and k < len(weights) - 1:
             h = jnp.tanh(h)
     return h
@@ -76,7 +78,20 @@ def mlp_loss_tanh(weights, batch, hyper):
     return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "tanh") - y) ** 2, axis=1))
 
 
+def mlp_loss_linear_plain(weights, batch, hyper):
+    x, y = batch
+    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "linear", jnp.matmul) - y) ** 2, axis=1))
+
+
+def mlp_loss_tanh_plain(weights, batch, hyper):
+    x, y = batch
+    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "tanh", jnp.matmul) - y) ** 2, axis=1))
+
+
+# The networks written with engine.matmul, and with plain ``@`` (the variant
+# jax_engine_plain_matmul: what the engine does for a loss that does not use engine.matmul).
 LOSSES = {"linear": mlp_loss_linear, "tanh": mlp_loss_tanh}
+PLAIN_LOSSES = {"linear": mlp_loss_linear_plain, "tanh": mlp_loss_tanh_plain}
 
 
 def flops_per_step(widths, samples):
@@ -149,14 +164,19 @@ def time_case(name, widths, activation, samples, steps, *, peak, lr=1e-3):
     x, y, weights = make_problem(widths, samples, SEEDS)
     members = engine.ensemble(range(SEEDS), learning_rate=lr)
 
-    def run_engine():
-        engine.train(LOSSES[activation], weights, (x, y), members=members, epochs=steps, record_every=steps)
+    def run_engine(losses=LOSSES):
+        engine.train(losses[activation], weights, (x, y), members=members, epochs=steps, record_every=steps)
+
+    def run_plain():
+        run_engine(PLAIN_LOSSES)
 
     run_engine()  # compile once, outside the timing
+    run_plain()
     # The per-seed loop is slow: time 8 seeds x steps/4 and report its rate.
     few, few_steps = tuple(w[:8] for w in weights), steps // 4
     timings = {
         "jax_engine": (best_of(run_engine), SEEDS * steps),
+        "jax_engine_plain_matmul": (best_of(run_plain), SEEDS * steps),
         "numpy_batched": (
             best_of(lambda: numpy_batched(weights, x, y, activation, lr, steps)),
             SEEDS * steps,

@@ -321,3 +321,26 @@ def test_an_odd_ensemble_is_padded_across_devices_and_counts_its_steps():
     for k, lr in enumerate([0.01, 0.02, 0.05]):
         alone = run([lr])
         np.testing.assert_allclose(together.records["w"][k], alone.records["w"][0], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("shapes", [((64, 16), (16, 8)), ((5, 1), (1, 3)), ((3, 64, 16), (3, 16, 8))])
+def test_matmul_has_the_value_and_derivative_of_at(shapes):
+    """engine.matmul's backward (the samples-axis product on a transposed copy) against JAX's
+    own derivative of ``@``, plain, batched, and vmapped over members as the engine runs it."""
+    rng = np.random.default_rng(3)
+    a, b = (jnp.asarray(rng.standard_normal(s)) for s in shapes)
+    weights = jnp.asarray(rng.standard_normal(shapes[0][:-1] + shapes[1][-1:]))
+
+    def loss(mul):
+        return lambda a, b: jnp.sum(weights * jnp.tanh(mul(a, b)))
+
+    ours = jax.jit(jax.value_and_grad(loss(engine.matmul), argnums=(0, 1)))(a, b)
+    plain = jax.jit(jax.value_and_grad(loss(jnp.matmul), argnums=(0, 1)))(a, b)
+    for got, want in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(plain), strict=True):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * float(jnp.max(jnp.abs(want))))
+    members = jnp.stack([b, 2 * b])
+    vmapped = jax.jit(jax.vmap(jax.grad(loss(engine.matmul), argnums=1), in_axes=(None, 0)))(a, members)
+    for k in range(2):
+        want = jax.grad(loss(jnp.matmul), argnums=1)(a, members[k])
+        np.testing.assert_allclose(vmapped[k], want, rtol=1e-12, atol=1e-13 * float(jnp.max(jnp.abs(want))))
