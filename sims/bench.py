@@ -68,30 +68,21 @@ def _forward(weights, x, activation, mul=engine.matmul):
     return h
 
 
-def mlp_loss_linear(weights, batch, hyper):
-    x, y = batch
-    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "linear") - y) ** 2, axis=1))
+def mlp_loss(activation, mul=engine.matmul):
+    """The benchmark's squared loss of the ``activation`` network, its products ``mul``."""
 
+    def loss(weights, batch, hyper):
+        x, y = batch
+        return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, activation, mul) - y) ** 2, axis=1))
 
-def mlp_loss_tanh(weights, batch, hyper):
-    x, y = batch
-    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "tanh") - y) ** 2, axis=1))
-
-
-def mlp_loss_linear_plain(weights, batch, hyper):
-    x, y = batch
-    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "linear", jnp.matmul) - y) ** 2, axis=1))
-
-
-def mlp_loss_tanh_plain(weights, batch, hyper):
-    x, y = batch
-    return 0.5 * jnp.mean(jnp.sum((_forward(weights, x, "tanh", jnp.matmul) - y) ** 2, axis=1))
+    return loss
 
 
 # The networks written with engine.matmul, and with plain ``@`` (the variant
 # jax_engine_plain_matmul: what the engine does for a loss that does not use engine.matmul).
-LOSSES = {"linear": mlp_loss_linear, "tanh": mlp_loss_tanh}
-PLAIN_LOSSES = {"linear": mlp_loss_linear_plain, "tanh": mlp_loss_tanh_plain}
+# Made once: the engine's compiled programs are cached by loss function.
+LOSSES = {activation: mlp_loss(activation) for activation in ("linear", "tanh")}
+PLAIN_LOSSES = {activation: mlp_loss(activation, jnp.matmul) for activation in ("linear", "tanh")}
 
 
 def flops_per_step(widths, samples):

@@ -220,7 +220,9 @@ def anatomy(found: dict, case: str, epochs: int) -> list[dict]:
 
 TITLES = {
     "ib4": f"IB4's training: an epoch (16 Adam steps) on one device, {PROFILE_EPOCHS} epochs traced",
-    "engine:deep_linear_tiny": f"the engine's tiny benchmark (engine.matmul): a GD step on one device, {TINY_EPOCHS} traced",
+    "engine:deep_linear_tiny": (
+        f"the engine's tiny benchmark (engine.matmul): a GD step on one device, {TINY_EPOCHS} traced"
+    ),
 }
 
 
