@@ -7,7 +7,7 @@ domain, plus unit tests of the binning and of the hashed estimator.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sims import registry
@@ -56,8 +56,28 @@ def test_IB3_estimators_agree_with_closed_forms(seed):
 
 
 @given(st.sampled_from([3, 5, 7]), st.floats(0.3, 0.7), st.floats(0.0, 0.4), st.integers(0, 99))
+# Drawn by make check: W = M with P(M = 1) near 1/2, where the plug-in MI's standard error at the
+# drawn table collapsed (a 2.9-sigma draw read as 7.5 sigma); see plug_in_standard_error.
+@example(n=3, theta=0.49609375, flip=0.0, seed=70)
 def test_IB6_xu_raginsky_bound_holds(n, theta, flip, seed):
     assert_passes("IB6", n=n, theta=theta, flip=flip, seed=seed, n_datasets=100_000)
+
+
+def test_plug_in_comparison_at_the_true_table():
+    """Away from a stationary point: the delta method's sqrt(Var[i] / N) at the true table, after
+    the second-order allowance 16 / (2 N ln 2); at W = M, P(M = 1) = 1/2 the first-order term
+    vanishes and only the allowance is left (within it: 0; beyond it: inf)."""
+    from sims.information.claims import plug_in_comparison
+
+    n_samples = 100_000
+    allowance = 16 / (2 * n_samples * np.log(2))
+    p = 0.3  # W = M: I = h(p), i(m, m) = -log2 P(M = m)
+    se = np.sqrt(p * (1 - p) * np.log2((1 - p) / p) ** 2 / n_samples)
+    far = plug_in_comparison("I", 0.88, 0.88 + allowance + 3 * se, np.diag([1 - p, p]), n_samples)
+    assert far.error == pytest.approx(3.0) and far.tolerance == 4.0
+    half = np.diag([0.5, 0.5])
+    assert plug_in_comparison("I", 1.0, 1.0 - 0.9 * allowance, half, n_samples).error == 0.0
+    assert plug_in_comparison("I", 1.0, 1.0 - 1.1 * allowance, half, n_samples).error == np.inf
 
 
 def test_original_binning_is_their_digitize_with_30_edges():

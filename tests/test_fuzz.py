@@ -145,6 +145,7 @@ VALID_CALLS = {
     "theory.information:noisy_neuron_information": ((2.0, [-1.0, 0.0, 1.0], 0.1), {"bias": 0.0, "base": 2}),
     "theory.information:xu_raginsky_bound": ((1.0, 10, 0.5), {"base": 2}),
     "theory.information:majority_vote_generalisation": ((5, 0.3, 0.1), {"base": 2}),
+    "theory.information:majority_vote_joint": ((5, 0.3, 0.1), {}),
     "theory.neural_collapse:simplex_etf": ((3, 2), {}),
     "theory.neural_collapse:nc1_isotropic_noise": ((0.5, 1.0, 4), {}),
     "theory.neural_collapse:ce_unconstrained_features_norms": ((4, 5, 5e-3, 5e-3), {}),

@@ -1,5 +1,6 @@
 """Closed forms of the information area: identities, limits and domain errors (float64)."""
 
+import math
 import time
 
 import numpy as np
@@ -119,6 +120,19 @@ def test_majority_vote_example_and_bound():
     assert gen == pytest.approx(0.15) and information == pytest.approx(1 - th.binary_entropy(0.1))
     assert gen <= th.xu_raginsky_bound(information, 5, 0.5)
     assert th.majority_vote_generalisation(5, 0.5, 0.5) == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+@pytest.mark.parametrize("n, theta, flip", [(1, 0.5, 0.1), (5, 0.3, 0.0), (7, 0.62, 0.25), (3, 0.5, 0.5)])
+def test_majority_vote_joint_is_the_table_of_i_s_w(n, theta, flip):
+    """The (M, W) table: P(M = 1) the binomial tail, W | M flipped with probability flip, and
+    its mutual information the I(S;W) of majority_vote_generalisation."""
+    joint = th.majority_vote_joint(n, theta, flip)
+    m1 = sum(math.comb(n, k) * theta**k * (1 - theta) ** (n - k) for k in range(n // 2 + 1, n + 1))
+    np.testing.assert_allclose(joint.sum(1), [1 - m1, m1], atol=1e-15)
+    np.testing.assert_allclose(joint[:, 1] / joint.sum(1), [flip, 1 - flip], atol=1e-15)
+    outer = np.outer(joint.sum(1), joint.sum(0))
+    information = np.sum(np.where(joint > 0, joint * np.log2(np.where(joint > 0, joint, 1) / outer), 0.0))
+    assert information == pytest.approx(th.majority_vote_generalisation(n, theta, flip)[1], abs=1e-12)
 
 
 def test_twelve_bit_task():

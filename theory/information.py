@@ -877,18 +877,8 @@ def xu_raginsky_bound(mutual_information, n, subgaussian, *, base=2):
     )
 
 
-def majority_vote_generalisation(n, theta, flip, *, base=2):
-    """Exact (expected generalisation error, I(S;W)) of a noisy majority vote.
-
-    Data S = (Z_1..Z_n), Z_i ~ Bern(theta), n odd; the algorithm outputs the majority bit
-    W_0 = 1{sum Z > n/2} flipped with probability ``flip``; loss l(w, z) = 1{w != z} (in
-    [0, 1], so 1/2-subgaussian). With K = sum Z ~ Bin(n, theta):
-        gen = E[L_mu(W) - L_S(W)],  L_mu(w) = P(Z != w),  L_S(w) = #{i: Z_i != w} / n,
-        I(S;W) = I(K;W) = h(P(W = 1)) - h(flip).
-    Returns (gen, I(S;W) in units of ``base``); I(S;W) is clamped to [0, h(P(W = 1))] and
-    P(W = 1) to [0, 1] (a sum of n + 1 binomial terms: round-off ~n eps). n <= 1e7 bounds
-    the work.
-    """
+def _majority_vote_inputs(n, theta, flip):
+    """Validated (n, theta, flip), k = 0..n and P(K = k) for K ~ Bin(n, theta)."""
     n = _integer_in("n", n, 1, 10**7)
     if n % 2 == 0:
         raise ValueError(f"n must be an odd integer (no ties), got {n}")
@@ -901,6 +891,38 @@ def majority_vote_generalisation(n, theta, flip, *, base=2):
         log_choose = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
         with np.errstate(under="ignore"):
             p_k = np.exp(log_choose + special.xlogy(k, theta) + special.xlog1py(n - k, -theta))
+    return n, theta, flip, k, p_k
+
+
+def majority_vote_joint(n, theta, flip):
+    """The joint distribution of the noisy majority vote's majority bit M = 1{K > n/2}
+    (K ~ Bin(n, theta), n odd) and its output W = M flipped with probability ``flip``:
+    a 2 x 2 array, rows m = 0, 1 and columns w = 0, 1 (P(M = 1) clamped to [0, 1]).
+    I(M;W) of this table is :func:`majority_vote_generalisation`'s I(S;W).
+
+    Example:
+        >>> majority_vote_joint(1, 0.5, 0.1)
+        array([[0.45, 0.05],
+               [0.05, 0.45]])
+    """
+    n, theta, flip, k, p_k = _majority_vote_inputs(n, theta, flip)
+    m1 = _clamp(float(np.sum(p_k[k > n / 2])), 0.0, 1.0)
+    return np.array([[(1 - m1) * (1 - flip), (1 - m1) * flip], [m1 * flip, m1 * (1 - flip)]])
+
+
+def majority_vote_generalisation(n, theta, flip, *, base=2):
+    """Exact (expected generalisation error, I(S;W)) of a noisy majority vote.
+
+    Data S = (Z_1..Z_n), Z_i ~ Bern(theta), n odd; the algorithm outputs the majority bit
+    W_0 = 1{sum Z > n/2} flipped with probability ``flip``; loss l(w, z) = 1{w != z} (in
+    [0, 1], so 1/2-subgaussian). With K = sum Z ~ Bin(n, theta):
+        gen = E[L_mu(W) - L_S(W)],  L_mu(w) = P(Z != w),  L_S(w) = #{i: Z_i != w} / n,
+        I(S;W) = I(K;W) = h(P(W = 1)) - h(flip).
+    Returns (gen, I(S;W) in units of ``base``); I(S;W) is clamped to [0, h(P(W = 1))] and
+    P(W = 1) to [0, 1] (a sum of n + 1 binomial terms: round-off ~n eps). n <= 1e7 bounds
+    the work.
+    """
+    n, theta, flip, k, p_k = _majority_vote_inputs(n, theta, flip)
     p_w1 = np.where(k > n / 2, 1 - flip, flip)
     risk_gap_w1 = (1 - theta) - (1 - k / n)  # L_mu(1) - L_S(1)
     risk_gap_w0 = theta - k / n  # L_mu(0) - L_S(0)
