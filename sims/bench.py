@@ -42,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -251,10 +253,19 @@ def numpy_information_plane(flat, x, y_onehot, *, relu, epochs, batch_size, lear
     return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in params])
 
 
-def ib4_training_rows(slice_epochs=IB4_SLICE_EPOCHS):
-    """IB4's training at its defaults (tanh and ReLU x 3 seeds, batch 256, Adam at 4e-4, 150
-    log-spaced records over 8000 epochs, i.e. the same compiled program) for ``slice_epochs``
-    epochs, against the NumPy replica, one run at a time, for a third as many epochs per run."""
+class IB4Training(NamedTuple):
+    run: Callable[[], Any]  # the engine's training, data and parameters prepared beforehand
+    members: pd.DataFrame
+    init: np.ndarray
+    x: np.ndarray
+    y_onehot: np.ndarray
+    defaults: dict
+
+
+def ib4_training(epochs, record_epochs, *, seeds=None, relu=(0.0, 1.0)) -> IB4Training:
+    """IB4's training at its defaults (data, batch size, Adam at its learning rate; ``seeds``
+    defaulting to its own) for ``epochs``, one member per seed and ``relu`` value: the one set-up
+    of this benchmark, the kernel trace and the members-per-device scaling."""
     from sims import registry
     from sims.datasets import information_plane_task
     from sims.information import plane
@@ -262,24 +273,37 @@ def ib4_training_rows(slice_epochs=IB4_SLICE_EPOCHS):
     d = registry.get("IB4").defaults
     x, y = information_plane_task(d["data"])
     x, y_onehot = x.astype(np.float64), np.eye(2)[y]
-    members = engine.ensemble(list(d["seeds"]), learning_rate=[d["learning_rate"]], relu=[0.0, 1.0])
+    seeds = list(d["seeds"] if seeds is None else seeds)
+    members = engine.ensemble(seeds, learning_rate=[d["learning_rate"]], relu=list(relu))
     init = plane.initial_parameters(members["seed"])
-    schedule = engine.record_schedule(d["epochs"], log_points=d["log_points"])
-    # The same number of records as IB4 (the same compiled program), over the slice.
-    records = np.unique(np.round(np.linspace(0, slice_epochs, len(schedule))).astype(np.int64))
 
-    def run_engine():
-        engine.train(
+    def run():
+        return engine.train(
             plane._cross_entropy,
             init,
             (x, y_onehot),
             members=members,
-            epochs=slice_epochs,
+            epochs=epochs,
             observe=plane._snapshot,
             optimizer="adam",
             batch_size=d["batch_size"],
-            record_epochs=records,
+            record_epochs=record_epochs,
         )
+
+    return IB4Training(run, members, init, x, y_onehot, d)
+
+
+def ib4_training_rows(slice_epochs=IB4_SLICE_EPOCHS):
+    """IB4's training at its defaults (tanh and ReLU x 3 seeds, batch 256, Adam at 4e-4, 150
+    log-spaced records over 8000 epochs, i.e. the same compiled program) for ``slice_epochs``
+    epochs, against the NumPy replica, one run at a time, for a third as many epochs per run."""
+    from sims import registry
+
+    d = registry.get("IB4").defaults
+    schedule = engine.record_schedule(d["epochs"], log_points=d["log_points"])
+    # The same number of records as IB4 (the same compiled program), over the slice.
+    records = np.unique(np.round(np.linspace(0, slice_epochs, len(schedule))).astype(np.int64))
+    run_engine, members, init, x, y_onehot, _ = ib4_training(slice_epochs, records)
 
     replica_epochs = max(1, slice_epochs // 3)
 

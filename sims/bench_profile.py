@@ -36,19 +36,11 @@ PROFILE = """
 import collections, glob, gzip, json, sys, tempfile, time
 import jax, numpy as np
 import sims
-from sims import bench, engine, registry
-from sims.datasets import information_plane_task
-from sims.information import plane
+from sims import bench, engine
 case, epochs = sys.argv[1], int(sys.argv[2])
 if case == "ib4":
-    d = registry.get("IB4").defaults
-    x, y = information_plane_task(d["data"])
-    members = engine.ensemble(list(d["seeds"]), learning_rate=[d["learning_rate"]], relu=[0.0, 1.0])
-    init, steps = plane.initial_parameters(members["seed"]), len(x) // d["batch_size"]
-    def run():
-        engine.train(plane._cross_entropy, init, (x.astype(np.float64), np.eye(2)[y]), members=members,
-                     epochs=epochs, observe=plane._snapshot, optimizer="adam", batch_size=d["batch_size"],
-                     record_epochs=np.array([0, epochs]))
+    run, members, _, x, _, d = bench.ib4_training(epochs, np.array([0, epochs]))
+    steps = len(x) // d["batch_size"]
 else:
     widths, activation, samples, _ = bench.CASES[case]
     x, y, init = bench.make_problem(widths, samples, bench.SEEDS)
@@ -80,24 +72,14 @@ SCALING_MEMBERS = (1, 3, 12)
 SCALING_EPOCHS = 40
 
 SCALING = """
-import json, sys, time
+import json, sys
 import numpy as np
 import sims
-from sims import bench, engine, registry
-from sims.datasets import information_plane_task
-from sims.information import plane
+from sims import bench
 epochs = int(sys.argv[1])
-d = registry.get("IB4").defaults
-x, y = information_plane_task(d["data"])
-data = (x.astype(np.float64), np.eye(2)[y])
 found = {}
 for n in map(int, sys.argv[2:]):
-    members = engine.ensemble(list(range(n)), learning_rate=[d["learning_rate"]], relu=[0.0])
-    init = plane.initial_parameters(members["seed"])
-    def run():
-        engine.train(plane._cross_entropy, init, data, members=members, epochs=epochs,
-                     observe=plane._snapshot, optimizer="adam", batch_size=d["batch_size"],
-                     record_epochs=np.array([0, epochs]))
+    run = bench.ib4_training(epochs, np.array([0, epochs]), seeds=range(n), relu=(0.0,)).run
     run()
     found[n] = bench.best_of(run) / (n * epochs)
 print(json.dumps(found))

@@ -160,7 +160,7 @@ def matmul(a, b):
     only products contracting the last axis of their left operand. Here the backward pass
     transposes ``a`` first and keeps XLA from folding the transpose back into the product
     (``optimization_barrier``), so YNNPACK runs it: 53 -> 29 us for the engine's tiny benchmark's
-    (32 members, 64 x 16)^T (64 x 8) products, its training 1.26x faster. Equal to ``@``'s
+    (32 members, 64 x 16)^T (64 x 8) products, its training 1.1-1.26x faster (make bench). Equal to ``@``'s
     derivative up to round-off (tests/test_engine.py). Reverse mode only: a loss built on it
     cannot be differentiated forward (``jax.jvp``, ``jax.hessian``). The suite's own areas keep
     ``@``: in deep linear and critical-period training (DL1-DL6, DL-M1/M2, CP1-CP7) it made
