@@ -5,7 +5,8 @@ seeds) on the published var_u.mat of Shwartz-Ziv & Tishby when present, else on 
 task (the title says which); binned I(X;T) and I(T;Y) of each hidden layer and the output on
 all 4096 inputs at log-spaced epochs, one seed shown, colour = epoch (log scale). Left: tanh,
 binned on [-1, 1] (Shwartz-Ziv & Tishby 2017). Middle: ReLU, unbounded bins of width 0.07
-(Saxe et al. 2018). Right: the same ReLU runs binned on [-1, 1], whose apparent compression
+(the bin size of Saxe et al. 2018's code, artemyk/ibsgd; their Fig. 1B used 100 bins between
+the smallest and largest activity). Right: the same ReLU runs binned on [-1, 1], whose apparent compression
 is an artefact of the clipped binning range.
 """
 

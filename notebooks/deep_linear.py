@@ -101,7 +101,7 @@ def simulate(singular_values, depth, init, scale, learning_rate):
         return dict(t=run.t, s=s, u=run.u, u0=u0, exact=True)
     weights = sim.random_init((WIDTH,) * (depth + 1), init, scale)
     start = sim.mode_strengths(product(weights), u, v)
-    if depth == 2:  # Saxe et al.'s effective initial strength of a small random start (DL2)
+    if depth == 2:  # the effective initial strength of a small random start (DL2; this suite's)
         u0, exact = sim.effective_initial_strengths(weights[0], weights[1], u, v), True
     else:  # no closed form from a random start: the decoupled curve from |u_a(0)| as a guide
         u0, exact = np.maximum(np.abs(start), 1e-6), False

@@ -279,7 +279,8 @@ def final_share(sigma, depth, k0, deficit_start, deficit_end):
 
     The flow of :func:`pathway_strengths` up to ``deficit_end``, then the exact limit: the
     free flow conserves ``p_a^{2-D} - p_b^{2-D}`` (``ln(p_a/p_b)`` for D = 2, ``p_a - p_b``
-    for D = 1; Kleinman et al. 2024, arXiv:2308.12221) and ends on ``K_a + K_b = sigma``, a
+    for D = 1; derived here from the dynamics of Kleinman et al. 2024, arXiv:2308.12221, and
+    proved by CP7) and ends on ``K_a + K_b = sigma``, a
     scalar equation solved to machine precision. Without a deficit the share is 1/2.
 
     Args:
@@ -319,8 +320,11 @@ def depth2_final_share(sigma, k0, deficit_duration):
 
         K_b(inf)/sigma = 1/(1 + r) = (k0 + (s - k0) e^{-2sT}) / (sigma + (s - k0) e^{-2sT}).
 
-    Derived here from the dynamics of Kleinman, Achille & Soatto 2024 (arXiv:2308.12221),
-    whose Fig. 1 shows this frozen ratio; T = 0 gives 1/2 and T -> inf gives k0/sigma.
+    Derived here from the small-initialisation (balanced, c = 0) pathway dynamics of Kleinman,
+    Achille & Soatto 2024 (arXiv:2308.12221); T = 0 gives 1/2 and T -> inf gives k0/sigma. The
+    paper's Fig. 1 phase portraits are drawn at a large initialisation (their layers' q^2 - p^2
+    = 1, per the authors' code), where the D = 2 ratio is not frozen but relaxes after the
+    deficit: this closed form is not read off that figure.
 
     Args:
         sigma: singular value (> 0); k0: initial singular value per pathway, in (0, sigma);

@@ -740,7 +740,10 @@ def layer_peeled_minority_cosine(ratio, num_majority, num_minority, energy_w, en
     returned; below R_0 the cosine of the certified full solution is returned (its
     agreement with other starts: <= 1e-6 measured, since the distance to the minimiser
     is ~ sqrt(suboptimality)). At R = 1 it is -1/(K-1) (simplex ETF); only R, not n_B,
-    matters.
+    matters. This is the cosine of the classifier vectors, G[a, b] / sqrt(G[a, a] G[b, b]) in
+    the Gram matrix G of [H; W]; the authors' script for their Fig. 3 plots the cosine of two
+    rows of G instead: the two agree at R = 1 (-1/(K-1)) and from R_0 on (1), so the
+    threshold is the same, but not in between.
 
     Args:
         ratio: R = n_A / n_B in [1, inf).
@@ -837,6 +840,9 @@ def mse_central_path_decomposition(features, labels, classifier, bias, *, weight
     with Theta = [W, b] and S = 1/N sum_i [h_i; 1][h_i; 1]^T; the cross terms vanish by the
     normal equations and because within-class deviations average to zero. Classes may be
     imbalanced; with weight_decay = 0 and singular S the minimum-norm solution is used.
+    A variant of the authors' split (their code decays the bias too and keeps the decay of
+    W_LS inside L_NC1, three terms): here the bias is not decayed and L_reg is its own term.
+    Each identity is exact for its own objective.
 
     Args:
         features: (N, d); labels: (N,) ints in 0..K-1, K = classifier rows;

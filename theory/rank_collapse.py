@@ -64,7 +64,7 @@ MAX_QUADRATURES = 10**5
 def attention_residual_bound(residual, *, gamma, beta, d_qk):
     """Dong et al.'s one-layer bound on the distance of self-attention output from rank 1.
 
-    Dong, Cordonnier & Loukas 2021 (arXiv:2103.03404, Theorem 2.2 / Lemma A.1), single head,
+    Dong, Cordonnier & Loukas 2021 (arXiv:2103.03404, Theorem 2.2 at depth L = 1), single head,
     no skip connection, no MLP:
         ||res(SA(X))||_{1,inf} <= (4 gamma beta / sqrt(d_qk)) ||res(X)||_{1,inf}^3
     with ||M||_{1,inf} = sqrt(||M||_1 ||M||_inf) (max column sum times max row sum),

@@ -126,7 +126,9 @@ def _share_wrong_depth(sigma, k0, deficit_duration):
     "CP2",
     "critical_periods.depth2_final_share",
     simulate=simulate_depth2_final_share,
-    source=f"{SOURCE}, Fig. 1 (D = 2: the ratio K_a/K_b is frozen after the deficit)",
+    source=f"{SOURCE}, sec. 3 (pathway dynamics at small, balanced initialisation); the D = 2 "
+    "frozen ratio K_a/K_b and this share are derived here (their Fig. 1 is drawn at a large "
+    "initialisation, where the ratio relaxes)",
     statement="For D = 2 and a deficit on [0, T), the deprived pathway ends with "
     "K_b/sigma = (k0 + (s - k0) e^{-2sT}) / (sigma + (s - k0) e^{-2sT}), s = sigma - k0.",
     closed_form=theory.depth2_final_share,

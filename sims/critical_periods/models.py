@@ -17,6 +17,9 @@ balanced, every layer carrying each feature with strength ``k0^{1/D}`` (hidden b
 Matrix completion (sec. 5 of the paper): a depth-D factorisation ``W = W_D...W_1`` trained on
 a subset of the observed entries of a low-rank matrix (the deficit) for ``pretrain_epochs``,
 then on all observed entries; the test error is measured on the never-observed entries.
+The authors' code differs in both (its deficit is 1000 of 1250 or 1500 observed entries, its
+test loss is over all entries): half the entries makes the deficit a stronger one, and the
+never-observed entries are the ones depth 1 provably never moves (CP6's exact zero).
 
 The ``simulate_*`` functions at the end are the claims' simulations (CP1-CP6): each returns
 the runs at the claim's parameters, with no closed form under test inside.

@@ -456,6 +456,9 @@ def compare_information_plane(closed_form, run, *, batch_size, **_) -> Outcome:
 
 
 def _gaussian_mi_without_half(cov, split, *, base=2):
+    """Perturbation: log det ratio without its 1/2. Saxe et al.'s eq. 6 (ICLR camera-ready) is
+    printed this way; the Gaussian channel's I(T;X) has the 1/2 (theory.gaussian_mutual_information),
+    so this is the misprint, and it must fail."""
     return 2 * theory.gaussian_mutual_information(cov, split, base=base)
 
 

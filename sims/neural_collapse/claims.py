@@ -358,8 +358,9 @@ LAYER_PEELED = LayerPeeledForm(theory.layer_peeled_minority_cosine, theory.layer
     source="Fang, He, Long & Su 2021, PNAS 118 e2103091118, arXiv:2101.12699: the "
     "Layer-Peeled Model with norm constraints E_W, E_H and its convex (Gram-matrix) "
     "relaxation; minority collapse theorem (R -> infinity) and Fig. 3 (minority cosine vs "
-    "R from the convex program, K_A = K_B = 5, E_W = 1, E_H = 5); finite threshold R_0 and "
-    "certified solve derived in theory.neural_collapse",
+    "R from the convex program, K_A = K_B = 5, E_W = 1, E_H = 5; their script plots the cosine "
+    "of Gram-matrix rows, equal to the classifier cosine checked here at R = 1 and R >= R_0); "
+    "finite threshold R_0 and certified solve derived in theory.neural_collapse",
     statement="Projected GD on the constrained layer-peeled model converges to minority "
     "classifiers with the certified global minimum's cosine: -1/(K-1) at R = 1, rising "
     "with R, and exactly 1 (coincident minority classifiers) for R >= R_0 (12.19 at "
@@ -439,7 +440,8 @@ def compare_layer_peeled_minority_collapse(
     "NC6",
     "neural_collapse.central_path_decomposition",
     simulate=models.simulate_central_path,
-    source="Han, Papyan & Donoho 2022, arXiv:2106.02073, Sec. 3 (MSE decomposition)",
+    source="Han, Papyan & Donoho 2022, arXiv:2106.02073, Sec. 3 (MSE decomposition; here with "
+    "an undecayed bias and the decay of W_LS as its own term L_reg)",
     statement="The regularised MSE loss equals L_NC1 + L_NC2/3 + L_reg + L_perp exactly, for "
     "any features, classifier and bias.",
     closed_form=theory.mse_central_path_decomposition,

@@ -17,7 +17,8 @@ def nc_metrics(features, labels, classifier=None, *, bias=None, num_classes=None
 
     With mu_G the global mean, mu_k the class means, M = [mu_k - mu_G] (d x K),
     Sigma_W = Ave_i (h_i - mu_{y_i})(...)^T and Sigma_B = Ave_k (mu_k - mu_G)(...)^T:
-      nc1            Tr(Sigma_W Sigma_B^+) / K
+      nc1            Tr(Sigma_W Sigma_B^+) / K   (the 1/K of Papyan's later code with Wu; the
+                     PNAS paper's notebook plots the trace without it)
       equinorm       std_k / mean_k of ||mu_k - mu_G||
       equiangularity Ave_{k != l} |cos(mu_k - mu_G, mu_l - mu_G) + 1/(K-1)|   (their Fig. 4, maximal-angle
                      equiangularity; Fig. 3 is the std of the same cosines)
