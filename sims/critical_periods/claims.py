@@ -178,7 +178,7 @@ def _wrong_share_window(sigma, depth, k0, deficit_start, deficit_end):
     "CP3",
     "critical_periods.critical_period",
     simulate=simulate_deficit_windows,
-    source=f"{SOURCE}, Figs. 1-2 (depth and timing of the deficit)",
+    source=f"{SOURCE}, Figs. 1-2 (depth and timing of the deficit; its length is varied here, not there)",
     statement="An early deficit leaves the deprived pathway a final share that falls with depth "
     "and with deficit length and rises with onset; a deficit after the feature is "
     "learned has no effect.",
