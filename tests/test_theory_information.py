@@ -171,6 +171,7 @@ def test_twelve_bit_task():
         (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, tol=1.0), "tol"),
         (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, seed=-1), "seed"),
         (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, n_clusters=10**8), "n_clusters"),
+        (lambda: th.information_bottleneck([[0.5, 0.5]], 2.0, n_clusters=3), "n_clusters"),
         (lambda: th.binned_entropy_single_unit(1.0, n_bins=10**7), "n_bins"),
         (lambda: th.binned_entropy_single_unit(1e6, activation="relu", bin_width=1e-3), "bin_width"),
         (lambda: th.binned_entropy_single_unit(np.ones(10**5), n_bins=10**5), "w"),
@@ -278,6 +279,17 @@ def test_information_bottleneck_iterations_are_bounded():
     assert time.perf_counter() - start < 1.0
     # n_clusters = 0 used to mean |X| silently; None still does.
     assert th.information_bottleneck([[0.5, 0.0], [0.0, 0.5]], 5.0).encoder.shape == (2, 2)
+
+
+def test_information_bottleneck_clusters_up_to_the_cardinality_bound():
+    """|X| + 1 clusters are accepted (Witsenhausen & Wyner's bound, attained for some sources);
+    more are refused: make check's fuzz drew n_clusters = 1,007,920 for a 2 x 2 source, which
+    the old limit (|X| |T| |Y| <= 1e7) accepted and then iterated for minutes."""
+    p_xy = [[0.4, 0.1], [0.1, 0.4]]
+    assert th.information_bottleneck(p_xy, 1.7, n_clusters=3, restarts=1).encoder.shape == (2, 3)
+    for too_many in (4, 1_007_920):
+        with pytest.raises(ValueError, match=r"n_clusters must be at most \|X\| \+ 1 = 3"):
+            th.information_bottleneck(p_xy, 1.7, n_clusters=too_many)
 
 
 def test_noisy_neuron_with_w_x_beyond_float64():

@@ -409,7 +409,10 @@ def information_bottleneck(
     Args:
         p_xy: (|X|, |Y|) joint distribution with p(x) > 0 for every x.
         beta: trade-off, > 0.
-        n_clusters: |T|, an integer >= 1 (default |X|); |X| |T| |Y| <= 1e7.
+        n_clusters: |T|, an integer in [1, |X| + 1] (default |X|) with |X| |T| |Y| <= 1e7.
+            An optimal encoder never needs more than |X| + 1 clusters (Witsenhausen & Wyner's
+            1975 cardinality bound, which Benger, Asoodeh & Chen 2023, arXiv:2305.07000, show
+            is attained: some sources need |X| + 1), so more are refused, not computed.
         restarts: random initial encoders, in [1, 1000].
         seed: integer >= 0 of the initial encoders.
         tol: convergence threshold on max |change of p(t|x)|, in [0, 1) (0: run max_iter).
@@ -421,6 +424,12 @@ def information_bottleneck(
         raise ValueError("p_xy must give every x positive probability (drop empty rows)")
     beta = float(positive("beta", beta))
     n_clusters = p_xy.shape[0] if n_clusters is None else n_clusters
+    n_clusters = integer_at_least("n_clusters", n_clusters, 1)
+    if n_clusters > p_xy.shape[0] + 1:
+        raise ValueError(
+            f"n_clusters must be at most |X| + 1 = {p_xy.shape[0] + 1} (the IB's cardinality bound: "
+            f"more clusters cannot lower the Lagrangian), got {n_clusters!r}"
+        )
     n_clusters = _integer_in("n_clusters", n_clusters, 1, MAX_IB_CELLS // p_xy.size)
     restarts = _integer_in("restarts", restarts, 1, MAX_IB_RESTARTS)
     max_iter = _integer_in("max_iter", max_iter, 1, MAX_IB_ITERATIONS)
