@@ -21,6 +21,7 @@ with app.setup:
     RUNS = {"ce": (0.5, EPOCHS), "mse": (0.1, 5 * EPOCHS)}  # (learning rate, GD steps) per loss
     MSE_INIT_SCALE = 1.2  # the MSE run's large aligned start: each layer's gain (NC4's)
     LOSSES = {"cross-entropy (simplex ETF)": "ce", "MSE, no bias (orthogonal frame)": "mse"}
+    WEIGHT_DECAYS = [2e-3, 5e-3, 1e-2, 2e-2]  # the slider's (balanced_point's marker holds for these)
 
 
 @app.cell(hide_code=True)
@@ -49,7 +50,7 @@ def _():
     loss = mo.ui.radio(list(LOSSES), value="cross-entropy (simplex ETF)", label="loss")
     ratio = mo.ui.slider(steps=RATIOS, value=1, label="imbalance ratio R", show_value=True)
     weight_decay = mo.ui.slider(
-        steps=[2e-3, 5e-3, 1e-2, 2e-2],
+        steps=WEIGHT_DECAYS,
         value=5e-3,
         show_value=True,
         label="weight decay lambda (features and weights)",
@@ -238,9 +239,10 @@ def balanced_point(loss, weight_decay):
     """The balanced run (R = 1, one layer) on NC-M1: dict(map, panel, marker, note)."""
     learning_rate, steps = RUNS[loss]
     collapse = 3 * float(np.sqrt(N_MINORITY)) * weight_decay  # K c for 3 classes of N_MINORITY
-    # GD converges at a rate ~ learning rate x weight decay (x a function of K c, the map's
-    # convergence_boundary): the map's learning rate with this run's learning rate x weight
-    # decay x steps has the same convergence.
+    # GD converges at a rate ~ learning rate x mu_min, mu_min / weight decay a function of K c
+    # that is the same for this run's problem and the map's at WEIGHT_DECAYS (K c <= 0.085;
+    # tests/test_notebooks.py), not near the collapse: the map's learning rate with this run's
+    # learning rate x weight decay x steps has the same convergence.
     x = learning_rate * steps * weight_decay / (maps.BUDGET_STEPS * float(maps.weight_decay(collapse)))
     marker = dict(panel=dict(loss=loss, bias=False), x=x, y=collapse, label="your settings")
     note = (

@@ -93,6 +93,30 @@ def test_marimo_run_serves_every_notebook():
         assert browser.get(f"{url}/?file=no_such_notebook.py")[0] == 404
 
 
+def test_neural_collapse_marker_matches_the_maps_slowest_rate():
+    """The neural-collapse notebook marks its balanced run on NC-M1 at the map's learning rate
+    with the same learning rate x weight decay x steps. That is the same convergence where the
+    slowest rate of GD at the minimiser per unit weight decay, mu_min / lambda, is the same for
+    the notebook's problem (3 classes of N_MINORITY, d = 3) and the map's (4 of 5, d = 4) at the
+    same K c: so at every slider value. Near the collapse it is not (CE at K c = 0.7: 0.70 vs
+    0.50), so wider sliders would need the rates themselves."""
+    notebook = _load("neural_collapse")
+    from sims.neural_collapse import maps
+
+    shape = (3, notebook.N_MINORITY, 3)
+
+    def rates(loss, collapse):
+        run = maps.curvatures(loss, False, collapse, shape=shape)[1] / maps.weight_decay(collapse, shape)
+        return run, maps.curvatures(loss, False, collapse)[1] / maps.weight_decay(collapse)
+
+    for loss in ("ce", "mse"):
+        collapse = [notebook.balanced_point(loss, lam)["marker"]["y"] for lam in notebook.WEIGHT_DECAYS]
+        run, on_map = rates(loss, collapse)
+        assert run == pytest.approx(on_map, rel=1e-6), loss
+    run, on_map = rates("ce", 0.7)
+    assert abs(run[0] / on_map[0] - 1) > 0.2
+
+
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
 
 

@@ -81,28 +81,37 @@ BUDGET_STEPS = 8000
 ZERO_MODE = 1e-9
 
 
-def _balanced_data():
-    return _ufm_data([BALANCED["n_per_class"]] * BALANCED["num_classes"])
+def _shape(shape=None):
+    """(K, n, d): classes, samples per class, dimension; the map's BALANCED by default."""
+    if shape is None:
+        return BALANCED["num_classes"], BALANCED["n_per_class"], BALANCED["dim"]
+    return tuple(int(v) for v in shape)
 
 
-def weight_decay(collapse):
+def _balanced_data(shape=None):
+    k, n, _ = _shape(shape)
+    return _ufm_data([n] * k)
+
+
+def weight_decay(collapse, shape=None):
     """lambda_w = lambda_h = lambda for the collapse parameter K c = K sqrt(n lambda^2)."""
-    return np.asarray(collapse, dtype=float) / (BALANCED["num_classes"] * np.sqrt(BALANCED["n_per_class"]))
+    k, n, _ = _shape(shape)
+    return np.asarray(collapse, dtype=float) / (k * np.sqrt(n))
 
 
-def _closed_form(loss, bias, lam):
-    k, n = BALANCED["num_classes"], BALANCED["n_per_class"]
+def _closed_form(loss, bias, lam, shape=None):
+    k, n, _ = _shape(shape)
     if loss == "ce":
         return theory.ce_unconstrained_features_norms(k, n, lam, lam)
     return theory.mse_unconstrained_features_norms(k, n, lam, lam, bias=bias)
 
 
-def closed_form_minimiser(loss, bias, lam):
+def closed_form_minimiser(loss, bias, lam, shape=None):
     """The UFM parameters at the closed-form global minimiser: rows of W and class means
     along a simplex ETF (or, MSE without bias, an orthogonal frame) with NC2/NC3's norms."""
-    k, d = BALANCED["num_classes"], BALANCED["dim"]
-    labels = _balanced_data().labels
-    norms = _closed_form(loss, bias, lam)
+    k, _, d = _shape(shape)
+    labels = _balanced_data(shape).labels
+    norms = _closed_form(loss, bias, lam, shape)
     frame = np.eye(d)[:, :k] if loss == "mse" and not bias else theory.simplex_etf(k, d)
     params = {"W": (norms["classifier_norm"] * frame.T,), "H": norms["feature_norm"] * frame[:, labels].T}
     if bias:
@@ -111,11 +120,11 @@ def closed_form_minimiser(loss, bias, lam):
 
 
 @functools.lru_cache(maxsize=8)
-def _hessians(loss, bias):
+def _hessians(loss, bias, shape):
     """Jitted Hessians of the UFM objective at a batch of flat parameter vectors (the
     order of jax.tree_util.tree_leaves) and weight decays."""
-    data = _balanced_data()
-    _, unravel = ravel_pytree(closed_form_minimiser(loss, bias, 1e-2))
+    data = _balanced_data(shape)
+    _, unravel = ravel_pytree(closed_form_minimiser(loss, bias, 1e-2, shape))
 
     def objective(flat, lam):
         return models.LOSSES[loss](unravel(flat), data, dict(lambda_w=lam, lambda_h=lam))
@@ -123,23 +132,28 @@ def _hessians(loss, bias):
     return jax.jit(jax.vmap(jax.hessian(objective)))
 
 
-def curvatures(loss, bias, collapse):
+def curvatures(loss, bias, collapse, *, shape=None):
     """(lambda_max, mu_min) of the Hessian of the UFM objective at its closed-form minimiser:
-    the largest eigenvalue and the smallest one that is not a rotation zero mode, per K c."""
+    the largest eigenvalue and the smallest one that is not a rotation zero mode, per K c;
+    for the map's balanced problem, or ``shape`` = (K, n, d) with d = K (the notebook's)."""
+    shape = _shape(shape)
     collapse = np.atleast_1d(np.asarray(collapse, dtype=float))
-    lam = weight_decay(collapse)
+    lam = weight_decay(collapse, shape)
     flat = np.stack(
         [
             np.concatenate(
-                [np.ravel(leaf) for leaf in jax.tree_util.tree_leaves(closed_form_minimiser(loss, bias, l))]
+                [
+                    np.ravel(leaf)
+                    for leaf in jax.tree_util.tree_leaves(closed_form_minimiser(loss, bias, l, shape))
+                ]
             )
             for l in lam
         ]
     )
-    eigenvalues = np.linalg.eigvalsh(np.asarray(_hessians(loss, bool(bias))(flat, lam)))
+    eigenvalues = np.linalg.eigvalsh(np.asarray(_hessians(loss, bool(bias), shape)(flat, lam)))
     top = eigenvalues.max(axis=1)
     zero = np.abs(eigenvalues) <= ZERO_MODE * top[:, None]
-    d = BALANCED["dim"]
+    d = shape[2]
     if np.any(zero.sum(axis=1) != d * (d - 1) // 2) or np.any(eigenvalues.min(axis=1) < -ZERO_MODE * top):
         raise RuntimeError(
             f"Hessian at the {loss} minimiser: not PSD with d(d-1)/2 zeros at some K c in {collapse}"
