@@ -57,7 +57,7 @@ def test_IB3_estimators_agree_with_closed_forms(seed):
 
 @given(st.sampled_from([3, 5, 7]), st.floats(0.3, 0.7), st.floats(0.0, 0.4), st.integers(0, 99))
 # Drawn by make check: W = M with P(M = 1) near 1/2, where the plug-in MI's standard error at the
-# drawn table collapsed (a 2.9-sigma draw read as 7.5 sigma); see plug_in_standard_error.
+# drawn table collapsed (a 2.9-sigma draw read as 7.5 sigma); see claims.plug_in_comparison.
 @example(n=3, theta=0.49609375, flip=0.0, seed=70)
 def test_IB6_xu_raginsky_bound_holds(n, theta, flip, seed):
     assert_passes("IB6", n=n, theta=theta, flip=flip, seed=seed, n_datasets=100_000)

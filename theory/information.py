@@ -424,13 +424,12 @@ def information_bottleneck(
         raise ValueError("p_xy must give every x positive probability (drop empty rows)")
     beta = float(positive("beta", beta))
     n_clusters = p_xy.shape[0] if n_clusters is None else n_clusters
-    n_clusters = integer_at_least("n_clusters", n_clusters, 1)
+    n_clusters = _integer_in("n_clusters", n_clusters, 1, MAX_IB_CELLS // p_xy.size)
     if n_clusters > p_xy.shape[0] + 1:
         raise ValueError(
             f"n_clusters must be at most |X| + 1 = {p_xy.shape[0] + 1} (the IB's cardinality bound: "
             f"more clusters cannot lower the Lagrangian), got {n_clusters!r}"
         )
-    n_clusters = _integer_in("n_clusters", n_clusters, 1, MAX_IB_CELLS // p_xy.size)
     restarts = _integer_in("restarts", restarts, 1, MAX_IB_RESTARTS)
     max_iter = _integer_in("max_iter", max_iter, 1, MAX_IB_ITERATIONS)
     seed = integer_at_least("seed", seed, 0)
